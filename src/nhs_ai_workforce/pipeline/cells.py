@@ -1,0 +1,118 @@
+"""Reading one seed-table cell into an RDF term, with a message that says what is wrong.
+
+>>> parse_issued("2021-03")
+rdflib.term.Literal('2021-03', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#gYearMonth'))
+>>> parse_issued("March 2021")
+Traceback (most recent call last):
+...
+nhs_ai_workforce.pipeline.cells.CellError: not a year, year-month or date (YYYY, YYYY-MM, YYYY-MM-DD): 'March 2021'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?$")
+
+
+class CellError(ValueError):
+    """A cell whose text cannot be read as the column's kind of value."""
+
+
+def parse_key(text: str) -> str:
+    """A key: lower-case words joined by hyphens, never changed once published."""
+    if not KEY_PATTERN.match(text):
+        raise CellError(f"not a key (lower-case letters, digits and single hyphens): {text!r}")
+    return text
+
+
+def parse_date(text: str) -> Literal:
+    """An ``xsd:date`` from ``YYYY-MM-DD``."""
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise CellError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise CellError(f"not a date (YYYY-MM-DD): {text!r}")
+    return Literal(text, datatype=XSD.date)
+
+
+def parse_issued(text: str) -> Literal:
+    """A date at the precision the source gives: ``xsd:gYear``, ``xsd:gYearMonth`` or ``xsd:date``."""
+    if re.fullmatch(r"\d{4}", text):
+        return Literal(text, datatype=XSD.gYear)
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return Literal(text, datatype=XSD.gYearMonth)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return parse_date(text)
+    raise CellError(f"not a year, year-month or date (YYYY, YYYY-MM, YYYY-MM-DD): {text!r}")
+
+
+def issued_precision(value: Literal) -> str:
+    """``year``, ``month`` or ``day`` for a literal made by :func:`parse_issued`."""
+    return {XSD.gYear: "year", XSD.gYearMonth: "month", XSD.date: "day"}[value.datatype]
+
+
+def parse_integer(text: str, *, minimum: int = 0) -> Literal:
+    """A whole number no smaller than ``minimum``, typed ``xsd:positiveInteger`` or ``xsd:nonNegativeInteger``."""
+    if not re.fullmatch(r"\d+", text) or int(text) < minimum:
+        raise CellError(f"not a whole number of at least {minimum}: {text!r}")
+    datatype = XSD.positiveInteger if int(text) > 0 else XSD.nonNegativeInteger
+    return Literal(text, datatype=datatype)
+
+
+def parse_decimal(text: str) -> Literal:
+    """An ``xsd:decimal`` written with digits and an optional decimal point."""
+    try:
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise InvalidOperation
+        Decimal(text)
+    except InvalidOperation:
+        raise CellError(f"not a decimal number: {text!r}") from None
+    return Literal(text, datatype=XSD.decimal)
+
+
+def parse_boolean(text: str) -> Literal:
+    """``true`` or ``false``."""
+    if text not in ("true", "false"):
+        raise CellError(f"not 'true' or 'false': {text!r}")
+    return Literal(text, datatype=XSD.boolean)
+
+
+def parse_duration(text: str) -> Literal:
+    """An ``xsd:duration`` in years, months and days, such as ``P5Y``."""
+    if not _DURATION.match(text):
+        raise CellError(f"not a duration such as P5Y or P18M: {text!r}")
+    return Literal(text, datatype=XSD.duration)
+
+
+def parse_url(text: str) -> URIRef:
+    """An absolute http(s) address with a host and no spaces."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
+        raise CellError(f"not an absolute http(s) web address: {text!r}")
+    return URIRef(text)
+
+
+def parse_curie(text: str, prefixes: dict[str, str]) -> URIRef:
+    """An IRI written as ``prefix:local`` with a known prefix."""
+    prefix, sep, local = text.partition(":")
+    if not sep or prefix not in prefixes or not local:
+        known = ", ".join(sorted(prefixes))
+        raise CellError(f"not a prefixed name with a known prefix ({known}): {text!r}")
+    return URIRef(prefixes[prefix] + local)
+
+
+def parse_flag(text: str) -> bool:
+    """``yes`` for true, empty for false."""
+    if text not in ("", "yes"):
+        raise CellError(f"not 'yes' or empty: {text!r}")
+    return text == "yes"

@@ -1,0 +1,318 @@
+"""Seed tables to RDF: every row becomes triples in the named graph of its source.
+
+Problems are collected for the whole run, each with its file, row and column, so a curator
+sees every mistake at once; nothing is returned unless every row reads cleanly.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from ..core.namespaces import STANDARD_PREFIXES, ProjectNamespaces
+from ..core.settings import DEFAULT_BASE, Settings
+from . import cells
+from .errors import Problem, SeedError
+from .locations import Location
+from .rebase import rebase_graph
+from .tables import AGENT_KINDS, NOTE, STATED_IN, TABLES, TYPE_NAMES, Column, Table
+
+#: Where reference.data.gov.uk keeps calendar intervals, by the precision of a date.
+INTERVAL_PATTERNS = {
+    "year": "http://reference.data.gov.uk/id/year/{}",
+    "month": "http://reference.data.gov.uk/id/month/{}",
+    "day": "http://reference.data.gov.uk/id/day/{}",
+}
+MULTI_SEPARATOR = "|"
+LINKS_FILE = "links.csv"
+
+
+@dataclass
+class Converted:
+    """The RDF built from the seeds, and where each subject and fact came from."""
+
+    dataset: Dataset
+    locations: dict[URIRef, Location] = field(default_factory=dict)
+    columns: dict[tuple[URIRef, URIRef], str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Reference:
+    kinds: tuple[str, ...]
+    key: str
+    subject: URIRef
+    predicate: URIRef
+    inverse: bool
+    graph: str
+    location: Location
+
+
+class _Converter:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ns = ProjectNamespaces(settings.base)
+        self.dataset = Dataset()
+        self.result = Converted(self.dataset)
+        self.problems: list[Problem] = []
+        self.references: list[_Reference] = []
+        self.defined: dict[str, set[str]] = {}
+        self.prefixes = {**STANDARD_PREFIXES, **self.ns.prefixes()}
+
+    # -- helpers ---------------------------------------------------------------------
+    def add(self, graph: str, triple: tuple) -> None:
+        self.dataset.graph(self.ns.graph(graph)).add(triple)
+
+    def problem(self, location: Location, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.settings.root))
+        except ValueError:
+            return str(path)
+
+    # -- tables ----------------------------------------------------------------------
+    def read_table(self, table: Table) -> None:
+        path = self.settings.seeds_dir / table.file
+        name = self._relative(path)
+        if not path.is_file():
+            self.problem(Location(name, 0, None), "seed table is missing")
+            return
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not self._check_header(table, reader.fieldnames or [], name):
+                return
+            for row in reader:
+                self.read_row(table, row, Location(name, reader.line_num, None))
+
+    def _check_header(self, table: Table, header: list[str], name: str) -> bool:
+        known = {c.name for c in table.columns} | {table.key_column, "source", "note"}
+        if table.type_column:
+            known.add(table.type_column)
+        unknown = [h for h in header if h not in known]
+        missing = [c for c in sorted(known) if c not in header and c != "note"]
+        if table.needs_source is False and "source" in missing:
+            missing.remove("source")
+        for column in unknown:
+            self.problem(Location(name, 1, column), "unknown column; expected one of "
+                         + ", ".join(sorted(known)))
+        for column in missing:
+            self.problem(Location(name, 1, column), "column is missing from the header")
+        return not unknown and not missing
+
+    def _subject(self, table: Table, row: dict[str, str], where: Location) -> URIRef | None:
+        raw = (row.get(table.key_column) or "").strip()
+        at = Location(where.file, where.row, table.key_column)
+        try:
+            if table.kind is None:
+                kind, _, key = raw.partition("/")
+                cells.parse_key(kind)
+            else:
+                kind, key = table.kind, raw
+            cells.parse_key(key)
+        except cells.CellError as error:
+            self.problem(at, str(error))
+            return None
+        self.defined.setdefault(kind, set()).add(key)
+        return self.ns.thing(kind, key)
+
+    def _row_graph(self, table: Table, sources: list[str]) -> str:
+        if table.graph != "background":
+            return table.graph
+        if sources and all(s == "reference-identifiers" for s in sources):
+            return "reference"
+        return "background"
+
+    def read_row(self, table: Table, row: dict[str, str], where: Location) -> None:
+        subject = self._subject(table, row, where)
+        if subject is None:
+            return
+        self.result.locations.setdefault(subject, where)
+        sources = [s.strip() for s in (row.get("source") or "").split(MULTI_SEPARATOR) if s.strip()]
+        graph = self._row_graph(table, sources)
+        if table.needs_source and not sources:
+            self.problem(Location(where.file, where.row, "source"),
+                         "every row needs a source: the key of the section that states it")
+        for source in sources:
+            kinds = ("source",) if source == "reference-identifiers" else ("section",)
+            self.refer(kinds, source, subject, STATED_IN, False, graph,
+                       Location(where.file, where.row, "source"))
+        for cls in table.classes:
+            self.add(graph, (subject, RDF.type, cls))
+        if table.type_column:
+            self._types(table, row, subject, graph, where)
+        for column in table.columns:
+            text = (row.get(column.name) or "").strip()
+            at = Location(where.file, where.row, column.name)
+            if not text:
+                if column.required:
+                    self.problem(at, "a value is required")
+                continue
+            values = text.split(MULTI_SEPARATOR) if column.multi else [text]
+            for value in (v.strip() for v in values):
+                self.read_cell(table, column, value, subject, graph, at)
+        note = (row.get("note") or "").strip()
+        if note:
+            self.add(graph, (subject, NOTE, Literal(note, lang="en")))
+        self._derive(table, subject, graph)
+
+    def _types(self, table: Table, row: dict, subject: URIRef, graph: str, where: Location) -> None:
+        text = (row.get(table.type_column) or "").strip()
+        at = Location(where.file, where.row, table.type_column)
+        if not text:
+            self.problem(at, "a type is required")
+        for name in filter(None, (t.strip() for t in text.split(MULTI_SEPARATOR))):
+            if name not in TYPE_NAMES:
+                self.problem(at, f"unknown type {name!r}; expected one of "
+                             + ", ".join(sorted(TYPE_NAMES)))
+                continue
+            self.add(graph, (subject, RDF.type, TYPE_NAMES[name]))
+
+    def read_cell(self, table: Table, column: Column, text: str, subject: URIRef,
+                  graph: str, at: Location) -> None:
+        kind = column.value
+        try:
+            if kind == "flag":
+                if cells.parse_flag(text):
+                    self.add(graph, (subject, RDF.type, self.ns.AIWF.TechnologySubtype))
+                return
+            if kind.startswith("ref") or kind == "agent":
+                self._reference(column, text, subject, graph, at)
+                return
+            value = self._literal(kind, text)
+        except cells.CellError as error:
+            self.problem(at, str(error))
+            return
+        self.add(graph, (subject, column.predicate, value))
+        self.result.columns.setdefault((subject, column.predicate), column.name)
+        if column.predicate == DCTERMS.issued:
+            self._issued(subject, value, graph)
+
+    def _literal(self, kind: str, text: str) -> URIRef | Literal:
+        parsers = {
+            "text": lambda t: Literal(t, lang="en"),
+            "string": Literal,
+            "date": cells.parse_date,
+            "issued": cells.parse_issued,
+            "integer": cells.parse_integer,
+            "decimal": cells.parse_decimal,
+            "boolean": cells.parse_boolean,
+            "duration": cells.parse_duration,
+            "url": cells.parse_url,
+            "curie": lambda t: cells.parse_curie(t, self.prefixes),
+        }
+        return parsers[kind](text)
+
+    def _reference(self, column: Column, text: str, subject: URIRef, graph: str,
+                   at: Location) -> None:
+        if column.value == "agent":
+            kinds, key = AGENT_KINDS, text
+        elif column.value == "ref":
+            kind, _, key = text.partition("/")
+            cells.parse_key(kind)
+            kinds = (kind,)
+        else:
+            kinds, key = (column.value.removeprefix("ref:"),), text
+        cells.parse_key(key)
+        self.refer(kinds, key, subject, column.predicate, column.inverse, graph, at)
+        if not column.inverse:
+            self.result.columns.setdefault((subject, column.predicate), column.name)
+
+    def refer(self, kinds: tuple[str, ...], key: str, subject: URIRef, predicate: URIRef,
+              inverse: bool, graph: str, at: Location) -> None:
+        self.references.append(_Reference(kinds, key, subject, predicate, inverse, graph, at))
+
+    # -- derived facts ---------------------------------------------------------------
+    def _derive(self, table: Table, subject: URIRef, graph: str) -> None:
+        scheme = table.extra.get("scheme")
+        if scheme:
+            self.refer(("scheme",), scheme, subject, SKOS.inScheme, False, graph,
+                       self.result.locations[subject])
+
+    def _issued(self, subject: URIRef, value: Literal, graph: str) -> None:
+        precision = cells.issued_precision(value)
+        self.add(graph, (subject, self.ns.AIWF.issuedPrecision, Literal(precision)))
+        interval = URIRef(INTERVAL_PATTERNS[precision].format(value))
+        self.add("links", (subject, self.ns.AIWF.issuedInterval, interval))
+
+    def top_concepts(self) -> None:
+        """Concepts without a broader concept are top concepts of their scheme."""
+        for graph in ("background", "reference"):
+            g = self.dataset.graph(self.ns.graph(graph))
+            for concept, scheme in list(g.subject_objects(SKOS.inScheme)):
+                if g.value(concept, SKOS.broader) is None:
+                    g.add((concept, SKOS.topConceptOf, scheme))
+
+    # -- references ------------------------------------------------------------------
+    def resolve(self) -> None:
+        for ref in self.references:
+            found = [k for k in ref.kinds if ref.key in self.defined.get(k, ())]
+            if not found:
+                where = " or ".join(ref.kinds)
+                self.problem(ref.location, f"unknown {where} key {ref.key!r}: no seed row defines it")
+                continue
+            target = self.ns.thing(found[0], ref.key)
+            triple = (target, ref.predicate, ref.subject) if ref.inverse else (
+                ref.subject, ref.predicate, target)
+            self.add(ref.graph, triple)
+
+    # -- links and ontology ----------------------------------------------------------
+    def read_links(self) -> None:
+        path = self.settings.seeds_dir / LINKS_FILE
+        name = self._relative(path)
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                where = Location(name, reader.line_num, None)
+                try:
+                    kind, _, key = row["subject"].strip().partition("/")
+                    cells.parse_key(kind)
+                    cells.parse_key(key)
+                    predicate = cells.parse_curie(row["predicate"].strip(), self.prefixes)
+                    target = cells.parse_url(row["target"].strip())
+                except cells.CellError as error:
+                    self.problem(Location(name, where.row, "subject/predicate/target"), str(error))
+                    continue
+                if not row.get("evidence", "").strip():
+                    self.problem(Location(name, where.row, "evidence"),
+                                 "every link needs evidence: the verified identifier row or pattern")
+                subject = self.ns.thing(kind, key)
+                if key not in self.defined.get(kind, ()):
+                    self.problem(Location(name, where.row, "subject"),
+                                 f"unknown {kind} key {key!r}: no seed row defines it")
+                self.add("links", (subject, predicate, target))
+
+    def read_ontology(self) -> None:
+        target = self.dataset.graph(self.ns.graph("ontology"))
+        for path in sorted(self.settings.ontology_dir.glob("*.ttl")):
+            parsed = Graph()
+            try:
+                parsed.parse(path, format="turtle")
+            except Exception as error:  # noqa: BLE001 - rdflib raises many parser types
+                self.problem(Location(self._relative(path), 0, None), f"not valid Turtle: {error}")
+                continue
+            if self.settings.base != DEFAULT_BASE:
+                parsed = rebase_graph(parsed, DEFAULT_BASE, self.settings.base)
+            for triple in parsed:
+                target.add(triple)
+
+
+def convert_seeds(settings: Settings) -> Converted:
+    """Read every seed table, the links and the ontology into one dataset of named graphs.
+
+    :raises SeedError: listing every unreadable cell, unknown column or dangling key.
+    """
+    converter = _Converter(settings)
+    for table in TABLES:
+        converter.read_table(table)
+    converter.resolve()
+    converter.top_concepts()
+    converter.read_links()
+    converter.read_ontology()
+    if converter.problems:
+        raise SeedError(converter.problems)
+    return converter.result
