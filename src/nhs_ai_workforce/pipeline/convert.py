@@ -18,8 +18,9 @@ from ..core.settings import DEFAULT_BASE, Settings
 from . import cells
 from .errors import Problem, SeedError
 from .locations import Location
-from .rebase import rebase_graph
-from .tables import AGENT_KINDS, NOTE, STATED_IN, TABLES, TYPE_NAMES, Column, Table
+from .mappings import mapping_triples, read_mapping_set
+from .rebase import rebase_graph, rebase_term
+from .tables import AGENT_KINDS, EXTERNAL, NOTE, STATED_IN, TABLES, TYPE_NAMES, Column, Table
 
 #: Where reference.data.gov.uk keeps calendar intervals, by the precision of a date.
 INTERVAL_PATTERNS = {
@@ -29,6 +30,7 @@ INTERVAL_PATTERNS = {
 }
 MULTI_SEPARATOR = "|"
 LINKS_FILE = "links.csv"
+MAPPINGS_FILE = "mappings.sssom.tsv"
 
 
 @dataclass
@@ -107,6 +109,14 @@ class _Converter:
     def _subject(self, table: Table, row: dict[str, str], where: Location) -> URIRef | None:
         raw = (row.get(table.key_column) or "").strip()
         at = Location(where.file, where.row, table.key_column)
+        if table.kind == EXTERNAL:
+            try:
+                iri = cells.parse_url(raw)
+            except cells.CellError as error:
+                self.problem(at, str(error))
+                return None
+            self.defined.setdefault(EXTERNAL, set()).add(raw)
+            return iri
         try:
             if table.kind is None:
                 kind, _, key = raw.partition("/")
@@ -286,6 +296,29 @@ class _Converter:
                                  f"unknown {kind} key {key!r}: no seed row defines it")
                 self.add("links", (subject, predicate, target))
 
+    def read_mappings(self) -> None:
+        path = self.settings.seeds_dir / MAPPINGS_FILE
+        name = self._relative(path)
+        try:
+            mapping_set = read_mapping_set(path)
+        except (OSError, ValueError) as error:
+            self.problem(Location(name, 0, None), str(error))
+            return
+        if self.settings.base != DEFAULT_BASE:
+            mapping_set.curie_map = {
+                prefix: str(rebase_term(URIRef(iri), DEFAULT_BASE, self.settings.base))
+                for prefix, iri in mapping_set.curie_map.items()
+            }
+            meta = mapping_set.metadata
+            for key in ("mapping_set_id", "mapping_provider"):
+                if key in meta:
+                    meta[key] = str(rebase_term(URIRef(meta[key]), DEFAULT_BASE, self.settings.base))
+        triples, problems = mapping_triples(mapping_set, set(self.result.locations), name)
+        for location, message in problems:
+            self.problem(location, message)
+        for triple in triples:
+            self.add("mappings", triple)
+
     def read_ontology(self) -> None:
         target = self.dataset.graph(self.ns.graph("ontology"))
         for path in sorted(self.settings.ontology_dir.glob("*.ttl")):
@@ -312,6 +345,7 @@ def convert_seeds(settings: Settings) -> Converted:
     converter.resolve()
     converter.top_concepts()
     converter.read_links()
+    converter.read_mappings()
     converter.read_ontology()
     if converter.problems:
         raise SeedError(converter.problems)

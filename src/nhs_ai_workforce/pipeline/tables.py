@@ -16,6 +16,10 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, QB, RDFS, SKOS
 from ..core.namespaces import AIWF, SDMX_ATTRIBUTE
 
 
+#: The kind of a table whose rows describe things outside this graph, keyed by their IRI.
+EXTERNAL = "@iri"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: the predicate it fills and how its cells are read.
@@ -199,6 +203,29 @@ TABLES: tuple[Table, ...] = (
         extra={"scheme": "statistics"},
     ),
     Table(
+        "soc2020_unit_groups.csv",
+        "soc2020",
+        (SKOS.Concept,),
+        (
+            Column("code", SKOS.notation, "string", required=True),
+            Column("label", SKOS.prefLabel, required=True),
+            Column("related_job_titles", SKOS.example, multi=True),
+        ),
+        extra={"scheme": "soc2020"},
+    ),
+    Table(
+        "external_concepts.csv",
+        EXTERNAL,
+        (),
+        (
+            Column("label", SKOS.prefLabel, required=True),
+            Column("notation", SKOS.notation, "string"),
+            Column("scheme", SKOS.inScheme, "url"),
+        ),
+        key_column="iri",
+        type_column="type",
+    ),
+    Table(
         "term_usages.csv",
         "term-usage",
         (AIWF.TermUsage,),
@@ -307,6 +334,7 @@ TYPE_NAMES: dict[str, URIRef] = {
     "Organization": ORG.Organization,
     "OrganizationalUnit": ORG.OrganizationalUnit,
     "Concept": SKOS.Concept,
+    "ConceptScheme": SKOS.ConceptScheme,
     **{
         name: AIWF[name]
         for name in (
