@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, QB, RDFS, SKOS
 
-from ..core.namespaces import AIWF, SDMX_ATTRIBUTE
-
+from ..core.namespaces import AIWF, SDMX_ATTRIBUTE, SDMX_DIMENSION
 
 #: The kind of a table whose rows describe things outside this graph, keyed by their IRI.
 EXTERNAL = "@iri"
@@ -322,7 +321,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("dataset", QB.dataSet, "ref:dataset", required=True),
             Column("projection_kind", AIWF.projectionKind, "ref:projection-kind", required=True),
-            Column("ref_period", URIRef("http://purl.org/linked-data/sdmx/2009/dimension#refPeriod"), "url", required=True),
+            Column("ref_period", SDMX_DIMENSION.refPeriod, "url", required=True),
             Column("wte", AIWF.workforceSize, "decimal", required=True),
             Column("unit", SDMX_ATTRIBUTE.unitMeasure, "ref:unit", required=True),
         ),
