@@ -1,6 +1,8 @@
 """Seed tables to RDF: every row becomes triples in the named graph of its source.
 
-Problems are collected for the whole run, each with its file, row and column, so a curator
+Everything is built under the default base and moved under the configured base at the end,
+so the committed ontology, shapes and mapping CURIEs work under any base. Problems are
+collected for the whole run, each with its file, row and column, so a curator
 sees every mistake at once; nothing is returned unless every row reads cleanly.
 """
 
@@ -13,13 +15,13 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from ..core.namespaces import STANDARD_PREFIXES, ProjectNamespaces
+from ..core.namespaces import GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
 from ..core.settings import DEFAULT_BASE, Settings
 from . import cells
 from .errors import Problem, SeedError
 from .locations import Location
 from .mappings import mapping_triples, read_mapping_set
-from .rebase import rebase_graph, rebase_term
+from .rebase import rebase_term
 from .tables import AGENT_KINDS, EXTERNAL, NOTE, STATED_IN, TABLES, TYPE_NAMES, Column, Table
 
 #: Where reference.data.gov.uk keeps calendar intervals, by the precision of a date.
@@ -56,7 +58,7 @@ class _Reference:
 class _Converter:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.ns = ProjectNamespaces(settings.base)
+        self.ns = ProjectNamespaces(DEFAULT_BASE)
         self.dataset = Dataset()
         self.result = Converted(self.dataset)
         self.problems: list[Problem] = []
@@ -304,15 +306,6 @@ class _Converter:
         except (OSError, ValueError) as error:
             self.problem(Location(name, 0, None), str(error))
             return
-        if self.settings.base != DEFAULT_BASE:
-            mapping_set.curie_map = {
-                prefix: str(rebase_term(URIRef(iri), DEFAULT_BASE, self.settings.base))
-                for prefix, iri in mapping_set.curie_map.items()
-            }
-            meta = mapping_set.metadata
-            for key in ("mapping_set_id", "mapping_provider"):
-                if key in meta:
-                    meta[key] = str(rebase_term(URIRef(meta[key]), DEFAULT_BASE, self.settings.base))
         triples, problems = mapping_triples(mapping_set, set(self.result.locations), name)
         for location, message in problems:
             self.problem(location, message)
@@ -328,8 +321,6 @@ class _Converter:
             except Exception as error:  # noqa: BLE001 - rdflib raises many parser types
                 self.problem(Location(self._relative(path), 0, None), f"not valid Turtle: {error}")
                 continue
-            if self.settings.base != DEFAULT_BASE:
-                parsed = rebase_graph(parsed, DEFAULT_BASE, self.settings.base)
             for triple in parsed:
                 target.add(triple)
 
@@ -349,4 +340,25 @@ def convert_seeds(settings: Settings) -> Converted:
     converter.read_ontology()
     if converter.problems:
         raise SeedError(converter.problems)
+    if settings.base != DEFAULT_BASE:
+        return _rebased(converter.result, settings.base)
     return converter.result
+
+
+def _rebased(result: Converted, base: str) -> Converted:
+    """The same conversion with every IRI under the default base moved under ``base``."""
+    ns = ProjectNamespaces(DEFAULT_BASE)
+
+    def move(term):
+        return rebase_term(term, DEFAULT_BASE, base)
+
+    dataset = Dataset()
+    for name in GRAPHS:
+        target = dataset.graph(move(ns.graph(name)))
+        for triple in result.dataset.graph(ns.graph(name)):
+            target.add(tuple(move(t) for t in triple))
+    return Converted(
+        dataset,
+        {move(s): where for s, where in result.locations.items()},
+        {(move(s), move(p)): column for (s, p), column in result.columns.items()},
+    )
