@@ -62,11 +62,14 @@ def issued_precision(value: Literal) -> str:
 
 
 def parse_integer(text: str, *, minimum: int = 0) -> Literal:
-    """A whole number no smaller than ``minimum``, typed ``xsd:positiveInteger`` or ``xsd:nonNegativeInteger``."""
+    """A whole number no smaller than ``minimum``, typed ``xsd:integer`` (bounds are SHACL's job).
+
+    Oxigraph stores every integer-derived datatype as ``xsd:integer``; using it here keeps the
+    dumps and the store identical.
+    """
     if not re.fullmatch(r"\d+", text) or int(text) < minimum:
         raise CellError(f"not a whole number of at least {minimum}: {text!r}")
-    datatype = XSD.positiveInteger if int(text) > 0 else XSD.nonNegativeInteger
-    return Literal(text, datatype=datatype)
+    return Literal(str(int(text)), datatype=XSD.integer)
 
 
 def parse_decimal(text: str) -> Literal:
