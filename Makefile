@@ -6,11 +6,17 @@ STORE  ?= $(or $(AIWF_STORE),var/store)
 
 .PHONY: setup build serve test lint
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The query UI's YASGUI bundle, from the npm registry as package-lock.json pins it.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm); the query UI at / needs them" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 build: setup

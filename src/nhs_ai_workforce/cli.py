@@ -23,7 +23,9 @@ exit codes:
   1  the data are invalid: unreadable seed rows or SHACL violations (report on stderr)
   2  usage: bad arguments, malformed SPARQL, unreadable files, or no store built yet
 
-environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT
+environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT;
+  serve also AIWF_WORKERS, AIWF_QUERY_WORKERS, AIWF_QUERY_MEMORY_MB, AIWF_RESULT_LIMIT_BYTES,
+  AIWF_UPDATE_TOKEN (enables POST /update), AIWF_UPDATE_TIMEOUT
 """
 
 
@@ -161,21 +163,126 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from .web.app import create_app
+def cmd_mappings(args: argparse.Namespace) -> int:
+    from .pipeline.sssom_export import export_sssom
 
     settings = _settings(args)
+    try:
+        text = export_sssom(_open_store(settings), settings)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {args.output}: {error.strerror}") from error
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+RECONCILE_TYPES = ("role", "workforce-group", "organisation", "initiative")
+DEFAULT_RECONCILE_TYPES = ("role", "workforce-group")
+
+
+def _reconciler(settings: Settings):
+    from .pipeline.store import current_build_id
+    from .services.reconcile import reconciler_for
+
+    store = _open_store(settings)
+    return reconciler_for(store, base=settings.base, build_id=current_build_id(settings))
+
+
+def _reconcile_types(chosen: list[str] | None) -> list[str] | None:
+    if not chosen:
+        return list(DEFAULT_RECONCILE_TYPES)
+    return None if "all" in chosen else list(dict.fromkeys(chosen))
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from .services.query import render_table
+
+    types = _reconcile_types(args.type)
+    if args.csv is not None:
+        if args.text is not None:
+            raise UsageError("give either a job title or --csv FILE, not both")
+        if not args.column:
+            raise UsageError("--csv needs --column NAME, the column holding the job titles")
+        return _reconcile_csv(args, types)
+    if args.column or args.output or args.best:
+        raise UsageError("--column, --output and --best go with --csv FILE")
+    if args.text is None:
+        raise UsageError("nothing to reconcile: give a job title, or --csv FILE --column NAME")
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    settings = _settings(args)
+    candidates = _reconciler(settings).match(args.text, types=types, limit=args.limit)
+    if args.json:
+        result = {"query": args.text, "candidates": [candidate.to_dict() for candidate in candidates]}
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    prefix = f"{settings.base}/id/"
+    rows = [
+        (c.name, c.id.removeprefix(prefix), f"{c.score:.1f}", "yes" if c.match else "no", c.soc2020 or "",
+         c.isco or "", f"{c.matched_label} ({c.matched_by})")
+        for c in candidates
+    ]
+    headers = ("label", "concept", "score", "match", "SOC 2020", "ISCO", "matched label")
+    print(render_table(headers, rows, max_width=60), end="")
+    return EXIT_OK
+
+
+def _reconcile_csv(args: argparse.Namespace, types: list[str] | None) -> int:
+    from .services.reconcile import batch
+
+    try:
+        if args.csv == "-":
+            table = batch.read_table(sys.stdin)
+        else:
+            with Path(args.csv).open(encoding="utf-8", newline="") as handle:
+                table = batch.read_table(handle)
+        batch.find_column(table.fieldnames, args.column)
+    except OSError as error:
+        raise UsageError(f"cannot read {args.csv}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise UsageError(f"cannot read {args.csv}: not UTF-8 text") from error
+    except batch.ColumnError as error:
+        raise UsageError(str(error)) from error
+    reconciler = _reconciler(_settings(args))
+    show = args.progress if args.progress is not None else len(table.rows) > 50
+    progress = batch.Progress(len(table.rows)) if show and table.rows else None
+    summary = batch.Summary()
+    rows = batch.reconcile_rows(table, args.column, reconciler, types=types, best=args.best,
+                                progress=progress, summary=summary)
+    if args.output:
+        try:
+            with Path(args.output).open("w", encoding="utf-8", newline="") as handle:
+                batch.write_table(handle, table, rows)
+        except OSError as error:
+            raise UsageError(f"cannot write {args.output}: {error.strerror}") from error
+    else:
+        batch.write_table(sys.stdout, table, rows)
+        sys.stdout.flush()
+    _err(summary.text())
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .pipeline.store import current_dir
+    from .web.wsgi import THREADS, serve
+
+    settings = _settings(args)
+    if current_dir(settings) is None:
+        _err(f"no store at {settings.store_path} yet: queries answer 503 until `aiwf build` makes one")
+    if (args.workers is not None and args.workers < 1) or (args.threads is not None and args.threads < 1):
+        raise UsageError("--workers and --threads must be at least 1")
     host = args.host or settings.host
     port = args.port or settings.port
-    app = create_app({"SETTINGS": settings})
-    try:
-        import waitress
-    except ImportError:
-        print(f"serving on http://{host}:{port}/ with Flask's development server")
-        app.run(host=host, port=port)
-    else:
-        print(f"serving on http://{host}:{port}/ with waitress")
-        waitress.serve(app, host=host, port=port)
+    print(f"serving SPARQL on http://{host}:{port}/sparql with gunicorn", flush=True)
+    serve(settings, host=host, port=port, workers=args.workers, threads=args.threads or THREADS)
     return EXIT_OK
 
 
@@ -230,9 +337,41 @@ def parser() -> argparse.ArgumentParser:
         "--format", choices=("turtle", "ntriples", "nquads", "trig", "jsonld"), default="nquads"
     )
     export.add_argument("-o", "--output", help="write to FILE instead of stdout")
+    mappings = command("mappings", cmd_mappings, "write the role-term mappings as an SSSOM/TSV mapping set")
+    mappings.add_argument("-o", "--output", help="write to FILE instead of stdout")
+    reconcile = command(
+        "reconcile",
+        cmd_reconcile,
+        "match a job title, or a CSV column of them, to role concepts and workforce groups",
+    )
+    reconcile.add_argument("text", nargs="?", help="the job title (or name) to reconcile")
+    reconcile.add_argument("--csv", metavar="FILE", help="reconcile a column of a CSV file ('-' for stdin)")
+    reconcile.add_argument("--column", metavar="NAME", help="with --csv: the column of job titles")
+    reconcile.add_argument("-o", "--output", metavar="FILE", help="with --csv: write to FILE, not stdout")
+    reconcile.add_argument(
+        "--type",
+        action="append",
+        choices=(*RECONCILE_TYPES, "all"),
+        help="kind of candidate, repeatable (default: role and workforce-group)",
+    )
+    reconcile.add_argument("--limit", type=int, default=5, help="candidates to show (default 5)")
+    reconcile.add_argument("--json", action="store_true", help="print the candidates as JSON")
+    reconcile.add_argument(
+        "--best",
+        action="store_true",
+        help="with --csv: fill the concept columns from the best candidate even when it is not a match",
+    )
+    reconcile.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --csv: progress on stderr (default: for more than 50 rows)",
+    )
     serve = command("serve", cmd_serve, "serve the SPARQL endpoint over HTTP")
     serve.add_argument("--host", help="interface to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
+    serve.add_argument("--workers", type=int, help="server processes (default: AIWF_WORKERS or 2)")
+    serve.add_argument("--threads", type=int, help="requests each process answers at once (default 4)")
     return main_parser
 
 

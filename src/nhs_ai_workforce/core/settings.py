@@ -21,6 +21,16 @@ def _project_root() -> Path:
     return Path.cwd()
 
 
+#: Environment variables read as numbers: (name, field, type).
+_LIMITS = (
+    ("AIWF_RESULT_LIMIT_BYTES", "result_limit_bytes", int),
+    ("AIWF_QUERY_WORKERS", "query_workers", int),
+    ("AIWF_QUERY_MEMORY_MB", "query_memory_mb", int),
+    ("AIWF_UPDATE_TIMEOUT", "update_timeout_s", float),
+    ("AIWF_WORKERS", "workers", int),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Configuration shared by the build, the services, the web app and the CLI."""
@@ -31,8 +41,14 @@ class Settings:
     query_timeout_s: float = 10.0
     result_limit: int = 10_000
     max_request_bytes: int = 256 * 1024
+    result_limit_bytes: int = 16 * 1024 * 1024  # a serialised result larger than this is refused
+    query_workers: int = 2  # queries each server process runs at once, each in a killable process
+    query_memory_mb: int = 4096  # address-space cap of each query process (0: none)
+    update_token: str | None = field(default=None, repr=False)  # enables POST /update when set
+    update_timeout_s: float = 300.0
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 2  # server processes started by `aiwf serve`
 
     @property
     def seeds_dir(self) -> Path:
@@ -78,6 +94,11 @@ class Settings:
             values["query_timeout_s"] = float(env["AIWF_QUERY_TIMEOUT"])
         if "AIWF_RESULT_LIMIT" in env:
             values["result_limit"] = int(env["AIWF_RESULT_LIMIT"])
+        for name, key, kind in _LIMITS:
+            if name in env:
+                values[key] = kind(env[name])
+        if env.get("AIWF_UPDATE_TOKEN"):
+            values["update_token"] = env["AIWF_UPDATE_TOKEN"]
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

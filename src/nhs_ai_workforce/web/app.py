@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 
 from ..core.settings import Settings
 from ..pipeline.store import CurrentStore, StoreError
+from ..services.execution import Executor, InProcessExecutor
 
 
 @dataclass(frozen=True)
 class AppState:
-    """What the views share: the settings and the lazily opened read-only store."""
+    """What the views share: the settings, the lazily opened read-only store, the query executor."""
 
     settings: Settings
     store: CurrentStore
+    executor: Executor
 
 
 def state() -> AppState:
@@ -30,17 +32,51 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The store is opened read-only on the first request of each process, and reopened when a
     new build is swapped in.
     """
-    from . import sparql
+    from . import cors, errors, reconcile, sparql, ui, update
 
     config = dict(test_config or {})
     settings = config.pop("SETTINGS", None) or Settings.from_env()
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.config.update(config)
-    app.extensions["aiwf"] = AppState(settings, CurrentStore(settings))
+    store = CurrentStore(settings)
+    app.extensions["aiwf"] = AppState(settings, store, _executor(app.config.pop("EXECUTOR", None), settings, store))
+    errors.register(app)
+    cors.register(app)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(update.blueprint)
+    app.register_blueprint(ui.blueprint)
+    app.register_blueprint(reconcile.blueprint)
+    app.before_request(_limit_query_string)
     app.add_url_rule("/health", view_func=health)
     return app
+
+
+def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
+    """The query executor: by default a pool of killable processes (``services.workers``).
+
+    ``EXECUTOR`` in ``test_config`` may be an executor, ``"pool"`` or ``"in-process"`` (runs
+    queries in the request thread, with no time limit: for tests only).
+    """
+    if choice is None or choice == "pool":
+        from ..services.workers import PooledExecutor
+
+        return PooledExecutor(settings)
+    if choice == "in-process":
+        return InProcessExecutor(settings, store.get, result_limit_bytes=settings.result_limit_bytes)
+    return choice
+
+
+def _limit_query_string():
+    """A ``GET`` query string over the request-size limit gets 413 before anything reads it."""
+    limit = state().settings.max_request_bytes
+    if len(request.query_string) > limit:
+        from ..services.errors import ServiceError
+
+        raise ServiceError(
+            413, "Request too large", f"the query string is {len(request.query_string)} bytes; the limit is {limit}"
+        )
+    return None
 
 
 def health():

@@ -1,129 +1,201 @@
-"""A minimal read-only SPARQL endpoint: ``GET ?query=``, form ``POST`` and direct ``POST``.
+"""The SPARQL 1.1 Protocol endpoint at ``/sparql``: read-only queries and the service description.
 
-Results are negotiated by ``Accept``: SPARQL JSON (default), XML, CSV or TSV for SELECT and
-ASK; Turtle (default), N-Triples, JSON-LD or RDF/XML for CONSTRUCT and DESCRIBE.
+Requests (https://www.w3.org/TR/sparql11-protocol/#query-operation):
+
+- ``GET /sparql?query=...``;
+- ``POST /sparql`` with ``Content-Type: application/x-www-form-urlencoded`` and ``query=...``
+  in the body;
+- ``POST /sparql`` with ``Content-Type: application/sparql-query`` and the query as the body
+  (UTF-8), other parameters in the URL.
+
+Each may carry ``default-graph-uri`` and ``named-graph-uri`` (repeatable) and ``format`` (a
+short name or media type that overrides ``Accept``). ``GET /sparql`` with no parameters (or
+only ``format``) answers the service description (Turtle, RDF/XML, JSON-LD, N-Triples).
+``HEAD`` answers as ``GET`` without a body; ``OPTIONS`` is answered by :mod:`.cors`.
+
+Refusals, all in the app's one error shape (:mod:`.errors`):
+
+======================================================  ======
+missing, empty or repeated ``query``; malformed query    400
+an update (``update=`` or ``application/sparql-update``)  403
+PUT, DELETE or any other method                          405
+no acceptable result type for ``Accept`` / ``format``    406
+request over the size limit                              413
+POST with another content type or a non-UTF-8 charset    415
+no store built yet                                       503
+======================================================  ======
+
+Queries run through ``state().executor`` (natively in Oxigraph, results written by Oxigraph's
+serialisers); see :mod:`nhs_ai_workforce.services.execution` for the dataset rules.
 """
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-from flask import Blueprint, Response, request
+from dataclasses import dataclass
 
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import MultiDict
+
+from ..core.namespaces import ProjectNamespaces
 from ..pipeline.store import StoreError
+from ..services.errors import ServiceError
+from ..services.execution import QueryJob, query_form
 from ..services.guard import QueryRefused, check_query
-from ..services.query import run_query
+from ..services.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
+from ..services.service_description import PREFIXES, CountsCache, describe, service_vocabulary
 from .app import state
 
 blueprint = Blueprint("sparql", __name__)
 
-SOLUTION_TYPES = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
+#: Parameters that only change the response format, not the operation.
+FORMAT_PARAMETERS = {"format"}
+_COUNTS = "aiwf.service_description_counts"
+
+READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
 
 
-class BadRequest(Exception):
-    """A request the endpoint answers with a 4xx status and a plain-text message."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+@blueprint.record_once
+def _setup(setup_state) -> None:
+    setup_state.app.extensions.setdefault(_COUNTS, CountsCache())
 
 
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """What a protocol request asks for; ``query`` is ``None`` for the service description."""
+
+    query: str | None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    format: str | None = None
 
 
-def _one(values: list[str], name: str) -> str:
-    if not values:
-        raise BadRequest(f"missing '{name}' parameter")
+def _charset_is_utf8() -> bool:
+    charset = request.mimetype_params.get("charset")
+    return charset is None or charset.lower() in ("utf-8", "utf8")
+
+
+def _bad_charset(what: str) -> ServiceError:
+    charset = request.mimetype_params["charset"]
+    return ServiceError(415, "Unsupported charset", f"{what} bodies must be UTF-8, not {charset!r}")
+
+
+def _one_or_none(params: MultiDict, name: str) -> str | None:
+    values = params.getlist(name)
     if len(values) > 1:
-        raise BadRequest(f"more than one '{name}' parameter")
-    return values[0]
+        raise ServiceError(400, "Repeated parameter", f"give one {name!r} parameter, not {len(values)}")
+    return values[0] if values else None
 
 
-def _read_request() -> tuple[str, list[str], list[str]]:
-    """The query text and the protocol's default-graph-uri and named-graph-uri lists."""
-    graphs = request.args
-    if request.method == "GET":
-        params = request.args
-    elif request.mimetype == FORM:
-        params = request.form
-        graphs = request.form
-    elif request.mimetype == DIRECT:
-        return request.get_data(as_text=True), *_graph_lists(graphs)
-    elif request.mimetype == UPDATE:
-        raise BadRequest("updates are not allowed: this endpoint is read-only", 403)
-    else:
-        raise BadRequest(f"unsupported content type {request.mimetype!r}; use {FORM} or {DIRECT}", 415)
+def _refuse_updates(params: MultiDict) -> None:
     if "update" in params:
-        raise BadRequest("updates are not allowed: this endpoint is read-only", 403)
-    return _one(params.getlist("query"), "query"), *_graph_lists(graphs)
+        raise ServiceError(403, "Updates not allowed", f"{READ_ONLY} (the request has an 'update' parameter)")
 
 
-def _graph_lists(params) -> tuple[list[str], list[str]]:
-    return params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+def read_request() -> ProtocolRequest:
+    """Read the operation from a GET, form POST or direct POST.
+
+    :raises ServiceError: for any request the protocol does not allow (see the module table).
+    """
+    if request.method in ("GET", "HEAD"):
+        params = request.args
+        if not params or set(params) <= FORMAT_PARAMETERS:
+            return ProtocolRequest(None, format=_one_or_none(params, "format"))
+        _refuse_updates(params)
+        queries = params.getlist("query")
+    elif request.mimetype == FORM:
+        if not _charset_is_utf8():
+            raise _bad_charset("form")
+        params = MultiDict(request.args)
+        params.update(request.form)
+        _refuse_updates(params)
+        queries = params.getlist("query")
+    elif request.mimetype == DIRECT:
+        if not _charset_is_utf8():
+            raise _bad_charset(DIRECT)
+        params = request.args
+        if "query" in params:
+            raise ServiceError(
+                400, "Repeated parameter",
+                f"a {DIRECT} request has the query as its body; remove the 'query' URL parameter",
+            )
+        try:
+            queries = [request.get_data().decode("utf-8")]
+        except UnicodeDecodeError as error:
+            raise ServiceError(400, "Malformed query", f"the body is not UTF-8: {error}") from None
+    elif request.mimetype == UPDATE:
+        raise ServiceError(403, "Updates not allowed", f"{READ_ONLY} (the body is {UPDATE})")
+    else:
+        given = f"Content-Type {request.mimetype!r}" if request.mimetype else "no Content-Type"
+        raise ServiceError(
+            415, "Unsupported media type",
+            f"a query POST needs Content-Type {FORM} or {DIRECT}; the request has {given}",
+        )
+    if not queries:
+        hint = " (GET /sparql without parameters returns the service description)" if request.method == "GET" else ""
+        raise ServiceError(400, "Missing query", f"the request has no 'query' parameter{hint}")
+    if len(queries) > 1:
+        raise ServiceError(400, "Repeated parameter", f"give one 'query' parameter, not {len(queries)}")
+    return ProtocolRequest(
+        queries[0],
+        tuple(params.getlist("default-graph-uri")),
+        tuple(params.getlist("named-graph-uri")),
+        _one_or_none(params, "format"),
+    )
 
 
-def _negotiate(offers: dict) -> str:
-    """The best offered media type for the request's ``Accept`` header (first if absent)."""
-    if not request.accept_mimetypes:
-        return next(iter(offers))
-    best = request.accept_mimetypes.best_match(list(offers))
-    if best is None:
-        raise BadRequest(f"cannot answer with any of the accepted types; try {', '.join(offers)}", 406)
-    return best
-
-
-def _named_nodes(iris: list[str]) -> list[ox.NamedNode]:
+def _check(text: str) -> None:
+    """The guard's checks (size, SERVICE...), as a :class:`ServiceError`."""
     try:
-        return [ox.NamedNode(iri) for iri in iris]
-    except ValueError as error:
-        raise BadRequest(f"not an IRI: {error}") from error
+        check_query(text, max_bytes=state().settings.max_request_bytes)
+    except QueryRefused as error:
+        if isinstance(error, ServiceError):
+            raise
+        raise ServiceError(getattr(error, "status", 400), "Query refused", str(error)) from None
+
+
+def _response(body: bytes, media_type: str) -> Response:
+    response = Response(body, content_type=content_type(media_type))
+    response.vary.add("Accept")
+    return response
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    """Answer one SPARQL query against the live store."""
+    """Answer one SPARQL protocol request."""
+    operation = read_request()
+    if operation.query is None:
+        return service_description(operation.format)
+    _check(operation.query)
+    form = query_form(operation.query)
+    if form == "UPDATE":
+        raise ServiceError(400, "Not a query", f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}")
+    media_type = negotiate(
+        request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"
+    )
+    job = QueryJob(operation.query, media_type, operation.default_graphs, operation.named_graphs,
+                   base_iri=request.base_url)
+    outcome = state().executor.run(job)
+    return _response(outcome.body, outcome.media_type)
+
+
+def service_description(format: str | None = None) -> Response:
+    """The service description of this endpoint, in the negotiated RDF syntax."""
+    media_type = negotiate(request.headers.get("Accept"), DESCRIPTION_TYPES, format=format, what="service description")
     app_state = state()
+    settings = app_state.settings
     try:
-        text, default_graphs, named_graphs = _read_request()
-        check_query(text, max_bytes=app_state.settings.max_request_bytes)
         store = app_state.store.get()
-        result = run_query(
-            store,
-            text,
-            default_graph=_named_nodes(default_graphs),
-            named_graphs=_named_nodes(named_graphs),
-        )
-        if isinstance(result, ox.QueryTriples):
-            media_type = _negotiate(GRAPH_TYPES)
-            body = ox.serialize(result, format=GRAPH_TYPES[media_type])
-        else:
-            media_type = _negotiate(SOLUTION_TYPES)
-            body = result.serialize(format=SOLUTION_TYPES[media_type])
-    except BadRequest as error:
-        return _text(str(error), error.status)
-    except QueryRefused as error:
-        return _text(str(error), error.status)
-    except SyntaxError as error:
-        return _text(f"malformed query: {error}", 400)
-    except StoreError as error:
-        return _text(str(error), 503)
-    charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-    response = Response(body, content_type=media_type + charset)
-    response.vary.add("Accept")
-    return response
+    except StoreError:
+        counts = None  # still describe the service; the dataset appears once a store is built
+    else:
+        ns = ProjectNamespaces(settings.base)
+        counts = current_app.extensions[_COUNTS].get(app_state.store.build_id, store, ns)
+    executor_limit = getattr(app_state.executor, "result_limit_bytes", None)
+    triples = describe(request.base_url, settings, counts, result_limit_bytes=executor_limit)
+    prefixes = {**PREFIXES, "service": service_vocabulary(settings.base)}
+    body = ox.serialize(triples, format=DESCRIPTION_TYPES[media_type], prefixes=prefixes)
+    return _response(body, media_type)

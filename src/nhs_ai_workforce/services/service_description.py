@@ -1,0 +1,251 @@
+"""The SPARQL 1.1 Service Description of the endpoint: what it runs, writes and holds, and its limits.
+
+``GET /sparql`` without a query answers with this graph (W3C SPARQL 1.1 Service Description,
+https://www.w3.org/TR/sparql11-service-description/): an ``sd:Service`` with its
+``sd:endpoint``, ``sd:supportedLanguage sd:SPARQL11Query``, one ``sd:resultFormat`` per format
+written (the W3C ``http://www.w3.org/ns/formats/`` IRIs), ``sd:feature sd:UnionDefaultGraph``
+(and not ``sd:BasicFederatedQuery``: ``SERVICE`` is refused), and an ``sd:defaultDataset``
+whose ``sd:defaultGraph`` and ``sd:namedGraph`` entries carry ``void:triples`` counts.
+
+The limits (time, result rows, request size) are stated with three properties of our own,
+``{base}/def/service/queryTimeLimit``, ``resultLimit`` and ``requestSizeLimit``, declared in
+the description itself, and repeated in plain words in an ``rdfs:comment``.
+
+Counting runs a query per build, so :class:`CountsCache` keeps one result per build id.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from ..core.namespaces import GRAPHS, ProjectNamespaces
+from ..core.settings import Settings
+
+__all__ = [
+    "FORMAT_IRIS",
+    "PREFIXES",
+    "CountsCache",
+    "DatasetCounts",
+    "count_dataset",
+    "describe",
+    "service_vocabulary",
+]
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+DCTERMS = "http://purl.org/dc/terms/"
+FORMATS = "http://www.w3.org/ns/formats/"
+ENTAILMENT = "http://www.w3.org/ns/entailment/"
+
+#: The W3C format IRI of each canonical media type the endpoint writes.
+FORMAT_IRIS = {
+    "application/sparql-results+json": FORMATS + "SPARQL_Results_JSON",
+    "application/sparql-results+xml": FORMATS + "SPARQL_Results_XML",
+    "text/csv": FORMATS + "SPARQL_Results_CSV",
+    "text/tab-separated-values": FORMATS + "SPARQL_Results_TSV",
+    "text/turtle": FORMATS + "Turtle",
+    "application/n-triples": FORMATS + "N-Triples",
+    "application/ld+json": FORMATS + "JSON-LD",
+    "application/rdf+xml": FORMATS + "RDF_XML",
+    "application/trig": FORMATS + "TriG",
+    "application/n-quads": FORMATS + "N-Quads",
+}
+
+TITLE = "NHS AI workforce knowledge graph: SPARQL endpoint"
+
+PREFIXES = {
+    "sd": SD,
+    "void": VOID,
+    "rdfs": RDFS,
+    "xsd": XSD,
+    "dcterms": DCTERMS,
+    "formats": FORMATS,
+}
+
+
+def service_vocabulary(base: str) -> str:
+    """The namespace of our three limit properties: ``{base}/def/service/``."""
+    return f"{base.rstrip('/')}/def/service/"
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    """Triples in the default graph (the union, each distinct triple once) and in each named graph."""
+
+    default_graph: int
+    named_graphs: tuple[tuple[str, int], ...]
+
+
+def count_dataset(store: ox.Store, ns: ProjectNamespaces | None = None) -> DatasetCounts:
+    """Count the triples of the union default graph and of every named graph in ``store``.
+
+    The project's graphs (:data:`~nhs_ai_workforce.core.namespaces.GRAPHS`) come first, in
+    their usual order, then any other graph by IRI.
+
+    >>> store = ox.Store()
+    >>> g = ox.NamedNode("http://example.org/g")
+    >>> store.add(ox.Quad(g, g, g, g))
+    >>> count_dataset(store)
+    DatasetCounts(default_graph=1, named_graphs=(('http://example.org/g', 1),))
+    """
+    ns = ns or ProjectNamespaces()
+    per_graph = {
+        solution["g"].value: int(solution["n"].value)
+        for solution in store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        if isinstance(solution["g"], ox.NamedNode)
+    }
+    union = next(
+        iter(
+            store.query(
+                "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }",
+                use_default_graph_as_union=True,
+            )
+        )
+    )
+    order = {str(ns.graph(name)): index for index, name in enumerate(GRAPHS)}
+    names = sorted(per_graph, key=lambda iri: (order.get(iri, len(order)), iri))
+    return DatasetCounts(int(union["n"].value), tuple((iri, per_graph[iri]) for iri in names))
+
+
+class CountsCache:
+    """Dataset counts computed once per build (keyed by build id) and shared between requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: str | None = None
+        self._counts: DatasetCounts | None = None
+
+    def get(self, key: str | None, store: ox.Store, ns: ProjectNamespaces | None = None) -> DatasetCounts:
+        """The counts for build ``key``, counting ``store`` only the first time that key is seen."""
+        with self._lock:
+            if self._counts is None or key is None or key != self._key:
+                self._counts = count_dataset(store, ns)
+                self._key = key
+            return self._counts
+
+
+def _literal(value: object, datatype: str) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
+
+
+def _sd(term: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + term)
+
+
+_TYPE = ox.NamedNode(RDF + "type")
+_LABEL = ox.NamedNode(RDFS + "label")
+_COMMENT = ox.NamedNode(RDFS + "comment")
+_TRIPLES = ox.NamedNode(VOID + "triples")
+
+
+def describe(
+    endpoint: str,
+    settings: Settings,
+    counts: DatasetCounts | None,
+    *,
+    result_formats: list[str] | None = None,
+    result_limit_bytes: int | None = None,
+) -> list[ox.Triple]:
+    """The service description of the endpoint at ``endpoint`` (the URL clients request).
+
+    ``counts`` describes the default dataset; without it (no store yet) the dataset is left
+    out. ``result_formats`` are media types (default: every one in :data:`FORMAT_IRIS`).
+    """
+    sd, a, label, comment = _sd, _TYPE, _LABEL, _COMMENT
+    limits = service_vocabulary(settings.base)
+    service = ox.NamedNode(f"{endpoint}#service")
+    triples = [
+        ox.Triple(service, a, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode(ENTAILMENT + "Simple")),
+        ox.Triple(service, ox.NamedNode(DCTERMS + "title"), ox.Literal(TITLE, language="en")),
+    ]
+    for media_type in result_formats or list(FORMAT_IRIS):
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMAT_IRIS[media_type])))
+
+    limit_values = [
+        ("queryTimeLimit", _literal(settings.query_timeout_s, "decimal"), "query time limit",
+         "The longest a query may run, in seconds; a longer query is stopped."),
+        ("resultLimit", _literal(settings.result_limit, "integer"), "result limit",
+         "The most results (solutions or triples) one query returns."),
+        ("requestSizeLimit", _literal(settings.max_request_bytes, "integer"), "request size limit",
+         "The largest request (query text or body) accepted, in bytes; larger requests get 413."),
+    ]
+    if result_limit_bytes is not None:
+        limit_values.append(
+            ("resultSizeLimit", _literal(result_limit_bytes, "integer"), "result size limit",
+             "The largest serialised result returned, in bytes.")
+        )
+    vocabulary = ox.NamedNode(limits.rstrip("/"))
+    for term, value, name, definition in limit_values:
+        prop = ox.NamedNode(limits + term)
+        triples += [
+            ox.Triple(service, prop, value),
+            ox.Triple(prop, a, ox.NamedNode(RDF + "Property")),
+            ox.Triple(prop, label, ox.Literal(name, language="en")),
+            ox.Triple(prop, comment, ox.Literal(definition, language="en")),
+            ox.Triple(prop, ox.NamedNode(RDFS + "domain"), sd("Service")),
+            ox.Triple(prop, ox.NamedNode(RDFS + "isDefinedBy"), vocabulary),
+        ]
+    triples.append(
+        ox.Triple(
+            service,
+            comment,
+            ox.Literal(
+                "Read-only SPARQL 1.1 Query endpoint. "
+                f"Queries run for at most {settings.query_timeout_s:g} s and return at most "
+                f"{settings.result_limit} results; requests over {settings.max_request_bytes} bytes "
+                "are refused. SERVICE (federated query), LOAD and updates are refused. "
+                "The default graph is the union of all named graphs unless the request gives "
+                "default-graph-uri or named-graph-uri, or the query FROM or FROM NAMED.",
+                language="en",
+            ),
+        )
+    )
+    if counts is not None:
+        triples += _dataset(service, settings, counts)
+    return _grouped(triples)
+
+
+def _grouped(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The triples with each subject's together (serialisers then write one block per subject)."""
+    first_seen: dict[object, int] = {}
+    for triple in triples:
+        first_seen.setdefault(triple.subject, len(first_seen))
+    return sorted(triples, key=lambda triple: first_seen[triple.subject])
+
+
+def _dataset(service: ox.NamedNode, settings: Settings, counts: DatasetCounts) -> list[ox.Triple]:
+    """The ``sd:defaultDataset``: the union default graph and each named graph, with counts."""
+    sd, a, label, comment, void_triples = _sd, _TYPE, _LABEL, _COMMENT, _TRIPLES
+    dataset, default = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
+    triples = [
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, a, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, a, sd("Graph")),
+        ox.Triple(default, void_triples, _literal(counts.default_graph, "integer")),
+        ox.Triple(default, comment, ox.Literal("The union of all named graphs.", language="en")),
+    ]
+    names = {str(ProjectNamespaces(settings.base).graph(name)): name for name in GRAPHS}
+    for index, (iri, count) in enumerate(counts.named_graphs):
+        entry, graph = ox.BlankNode(f"namedGraph{index}"), ox.BlankNode(f"graph{index}")
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), entry),
+            ox.Triple(entry, a, sd("NamedGraph")),
+            ox.Triple(entry, sd("name"), ox.NamedNode(iri)),
+            ox.Triple(entry, sd("graph"), graph),
+            ox.Triple(graph, a, sd("Graph")),
+            ox.Triple(graph, void_triples, _literal(count, "integer")),
+        ]
+        if iri in names:
+            triples.append(ox.Triple(entry, label, ox.Literal(names[iri], language="en")))
+    return triples

@@ -1,0 +1,105 @@
+"""One error shape for the whole app: JSON for API clients, one HTML template for browsers.
+
+Every refusal (a :class:`~nhs_ai_workforce.services.errors.ServiceError`), every HTTP error
+Werkzeug raises (404, 405, 413...) and an unreadable store (503) become::
+
+    {"ok": false, "status": 400, "title": "Malformed query",
+     "error": "error at 2:9: expected ...", "line": 2, "column": 9}
+
+``line`` and ``column`` are always present, ``null`` when the error has no position. A client
+gets ``web/templates/error.html`` instead when its ``Accept`` header prefers ``text/html`` to
+JSON (a browser); ``*/*`` or no header gets JSON. ``Allow`` (405) and other headers of the
+HTTP error are kept. Unexpected exceptions are 500s in the same shape, without details.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from ..pipeline.store import StoreError
+from ..services.errors import ServiceError
+from ..services.negotiation import negotiate
+
+__all__ = ["error_body", "error_response", "register", "wants_html"]
+
+#: Headers of a Werkzeug HTTP error worth keeping on our response.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def register(app: Flask) -> None:
+    """Route every error through :func:`handle`."""
+    app.register_error_handler(ServiceError, handle)
+    app.register_error_handler(StoreError, handle)
+    app.register_error_handler(HTTPException, handle)
+
+
+def wants_html() -> bool:
+    """Does the client prefer ``text/html`` to JSON (a browser rather than an API client)?"""
+    accept = request.headers.get("Accept")
+    if not accept:
+        return False
+    try:
+        return negotiate(accept, ["application/json", "text/html"]) == "text/html"
+    except ServiceError:  # accepts neither: JSON all the same
+        return False
+
+
+def error_body(error: ServiceError) -> dict:
+    """The JSON error object."""
+    return {
+        "ok": False,
+        "status": error.status,
+        "title": error.title,
+        "error": error.message,
+        "line": error.line,
+        "column": error.column,
+    }
+
+
+def error_response(error: ServiceError, headers: dict[str, str] | None = None) -> Response:
+    """The response for ``error`` in the shape the client prefers."""
+    if wants_html():
+        response = Response(
+            render_template("error.html", error=error, body=error_body(error)),
+            status=error.status,
+            content_type="text/html; charset=utf-8",
+        )
+    else:
+        response = jsonify(error_body(error))
+        response.status_code = error.status
+    response.headers.update(headers or {})
+    response.vary.add("Accept")
+    return response
+
+
+def handle(error: Exception) -> Response:
+    """The one error handler registered on the app."""
+    return error_response(*_as_service_error(error))
+
+
+def _as_service_error(error: Exception) -> tuple[ServiceError, dict[str, str]]:
+    if isinstance(error, ServiceError):
+        return error, {}
+    if isinstance(error, StoreError):
+        return ServiceError(503, "Store unavailable", str(error)), {"Retry-After": "30"}
+    if isinstance(error, HTTPException):
+        status = error.code or 500
+        headers = {key: value for key, value in error.get_headers() if key in _KEPT_HEADERS}
+        return ServiceError(status, error.name.capitalize(), _message(error)), headers
+    return ServiceError(500, "Internal server error", InternalServerError.description), {}
+
+
+def _message(error: HTTPException) -> str:
+    """Werkzeug's descriptions, made specific where we know more."""
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return f"the request is larger than the limit of {limit} bytes" if limit else str(error.description)
+    if error.code == 405:
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
+        return f"{request.method} is not allowed on {request.path}" + (f"; use {allowed}" if allowed else "")
+    if error.code == 404:
+        return f"nothing is published at {request.path}"
+    if isinstance(error, InternalServerError):
+        return InternalServerError.description
+    return str(error.description or error.name)

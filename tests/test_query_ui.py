@@ -1,0 +1,283 @@
+"""The query UI at ``/``: YASGUI served from ``node_modules``, the examples as tabs, no CDN.
+
+The page is checked through Flask's test client, then in Debian's headless Chromium (driven by
+Playwright, never a downloaded browser) against a real ``aiwf serve`` process on 127.0.0.1
+over a store built from the real seeds: a query is typed, run and read back from the table.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from nhs_ai_workforce.core.namespaces import ProjectNamespaces
+from nhs_ai_workforce.core.settings import Settings
+from nhs_ai_workforce.web.app import create_app
+from nhs_ai_workforce.web.ui import read_example
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+GOLDACRE = "Better, broader, safer: Using health data for research and analysis"
+SCREENSHOT = Path("/tmp/query_ui.png")
+CONFIG_BLOCK = re.compile(r'<script type="application/json" id="aiwf-query-ui-config">(.*?)</script>', re.S)
+
+
+@pytest.fixture
+def client(tmp_path):
+    """The app over the project's own queries/ and node_modules/; no store is needed for /."""
+    settings = Settings().with_(store_dir=tmp_path / "store")
+    return create_app({"SETTINGS": settings}).test_client()
+
+
+def _page(client) -> tuple[str, dict]:
+    response = client.get("/")
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    match = CONFIG_BLOCK.search(text)
+    assert match, "the page carries its configuration as a JSON block"
+    return text, json.loads(match.group(1))
+
+
+# -- through Flask's test client -------------------------------------------------------------
+
+def test_page_lists_every_example_query(client):
+    text, config = _page(client)
+    assert len(QUERY_FILES) >= 10
+    titles = [read_example(path).title for path in QUERY_FILES]
+    for title in titles:
+        assert html.escape(title) in text, title
+    assert [example["title"] for example in config["examples"]] == titles
+    # each tab holds the whole file, header comments included
+    assert [example["query"] for example in config["examples"]] == [
+        path.read_text(encoding="utf-8") for path in QUERY_FILES
+    ]
+    first = config["examples"][0]
+    assert first["title"] == "Initiatives that followed the Topol Review, in publication order"
+    assert first["description"].startswith("Lists the reviews, reports, strategies")
+
+
+def test_page_queries_its_own_endpoint_with_the_project_prefixes(client):
+    text, config = _page(client)
+    assert config["endpoint"] == "/sparql"
+    assert config["prefixes"] == ProjectNamespaces().prefixes()
+    assert config["persistenceId"].startswith("aiwf-query-ui-")
+    assert 'method: "POST"' in text
+    assert 'href="/sparql"' in text
+
+
+def test_page_loads_nothing_from_other_hosts(client):
+    text, _ = _page(client)
+    # Namespace IRIs in the example queries are data, not addresses to load: outside that
+    # JSON block the page holds no absolute URL at all.
+    rest = CONFIG_BLOCK.sub("", text)
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}", rest, re.I), re.findall(r"\S*https?:\S*", rest)
+    for url in re.findall(r'(?:src|href)="([^"]*)"', rest):
+        assert url.startswith(("/", "#", "data:")), url
+    assert '<script src="/static/vendor/yasgui/yasgui.min.js?v=' in text
+    assert '<link rel="stylesheet" href="/static/vendor/yasgui/yasgui.min.css?v=' in text
+
+
+def test_examples_follow_the_configured_base(tmp_path):
+    settings = Settings().with_(base="http://localhost:8000", store_dir=tmp_path / "store")
+    _, config = _page(create_app({"SETTINGS": settings}).test_client())
+    assert config["prefixes"]["aiwf"] == "http://localhost:8000/def/aiwf/"
+    first = config["examples"][0]["query"]
+    assert "PREFIX aiwf:    <http://localhost:8000/def/aiwf/>" in first
+    assert "nhs-ai-workforce.example.org" not in first
+
+
+@pytest.mark.parametrize(("name", "mimetype"), [
+    ("yasgui.min.js", "text/javascript"), ("yasgui.min.css", "text/css"),
+])
+def test_vendor_files_are_served_locally_with_long_cache(client, name, mimetype):
+    response = client.get(f"/static/vendor/yasgui/{name}?v=4")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert response.cache_control.max_age == 365 * 24 * 3600
+    assert response.cache_control.public
+    body = response.get_data()
+    assert body == (ROOT / "node_modules/@zazuko/yasgui/build" / name).read_bytes()
+    assert len(body) > 10_000
+
+
+@pytest.mark.parametrize("name", ["package.json", "yasgui.esm.js", "..%2Fpackage.json", "../package.json"])
+def test_only_whitelisted_vendor_files_are_served(client, name):
+    assert client.get(f"/static/vendor/yasgui/{name}").status_code == 404
+
+
+def test_missing_node_modules_gives_a_clear_503(tmp_path):
+    app = create_app({"SETTINGS": Settings().with_(store_dir=tmp_path / "store"),
+                      "YASGUI_DIR": str(tmp_path / "node_modules" / "@zazuko" / "yasgui")})
+    client = app.test_client()
+    for path in ("/", "/static/vendor/yasgui/yasgui.min.js"):
+        response = client.get(path)
+        assert response.status_code == 503
+        text = response.get_data(as_text=True)
+        assert "make setup" in text and "npm ci" in text
+        assert "<script" not in text
+
+
+# -- in a real browser against a real server ---------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``aiwf serve`` on a free port of 127.0.0.1 over a store built from the real seeds."""
+    from nhs_ai_workforce.pipeline.build import build
+
+    store = tmp_path_factory.mktemp("query-ui") / "store"
+    build(Settings().with_(store_dir=store), write_dumps=False)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
+    env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
+    aiwf = Path(sys.executable).with_name("aiwf")
+    command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"aiwf serve exited {process.returncode}: {process.stdout.read().decode()}")
+            try:
+                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("aiwf serve did not answer /health within 60 s")
+            time.sleep(0.2)
+        yield origin
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless; skipped only off CI when it is not installed."""
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    if not CHROMIUM.exists():
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if in_ci:
+            pytest.fail(f"{reason}; CI must run the browser test")
+        pytest.skip(reason)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - the test extra installs it
+        if in_ci:
+            raise
+        pytest.skip(f"playwright is not installed ({error}); run make setup")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page (no saved tabs) that records every request and refuses other hosts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    requests: list[str] = []
+    problems: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+
+    def local_only(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", local_only)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.set_default_timeout(20_000)
+    page.goto(f"{server}/")
+    page.wait_for_selector(".yasgui .tabsList .tab")
+    yield page
+    outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
+    assert outside == [], f"requests to other hosts: {outside}"
+    assert requests and all(url.startswith(f"{server}/") for url in requests)
+    assert problems == []
+    context.close()
+
+
+def _cells(page, tab_id: str) -> list[str]:
+    """The text of every cell of the results table in tab ``tab_id``, literals unquoted."""
+    cells = page.locator(f'[id="{tab_id}"] .yasr table.dataTable tbody td')
+    cells.first.wait_for()
+    return [re.sub(r'^"(.*)"(@[a-z-]+|\^\^\S+)?$', r"\1", text.strip(), flags=re.S)
+            for text in cells.all_inner_texts()]
+
+
+def test_typed_query_runs_and_its_answer_shows_in_the_table(page):
+    names = page.locator(".yasgui .tabsList .tab a > span").all_inner_texts()
+    assert names == [read_example(path).title for path in QUERY_FILES]
+
+    # A new tab starts with the project's prefixes declared.
+    page.click(".yasgui .addTab")
+    tab_id = page.evaluate("window.aiwfYasgui.getTab().getId()")
+    editor = page.locator(f'[id="{tab_id}"] .CodeMirror')
+    assert "PREFIX aiwf: <https://nhs-ai-workforce.example.org/def/aiwf/>" in editor.inner_text()
+
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(
+        "SELECT ?title WHERE { ?initiative a aiwf:Review ; dcterms:alternative ?name ; "
+        'dcterms:title ?title . FILTER(CONTAINS(STR(?name), "Goldacre")) }'
+    )
+    # Typing a prefixed name declares its prefix from the project's list.
+    value = page.evaluate("window.aiwfYasgui.getTab().getYasqe().getValue()")
+    assert "PREFIX aiwf: <https://nhs-ai-workforce.example.org/def/aiwf/>" in value
+    assert "PREFIX dcterms: <http://purl.org/dc/terms/>" in value
+
+    with page.expect_response(lambda r: urlsplit(r.url).path == "/sparql" and r.request.method == "POST") as sent:
+        page.keyboard.press("Control+Enter")
+    assert sent.value.status == 200
+    assert "Goldacre" in (sent.value.request.post_data or "")
+    cells = _cells(page, tab_id)
+    assert GOLDACRE in cells
+    assert page.locator(f'[id="{tab_id}"] .yasr table.dataTable thead').inner_text().strip() == "title"
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_an_example_tab_runs_with_the_run_button(page):
+    example = read_example(QUERY_FILES[0])
+    page.click(f'[id="tab-{example.id}"]')
+    panel = page.locator(f'[id="{example.id}"]')
+    assert "Initiatives that followed the Topol Review" in panel.locator(".CodeMirror").inner_text()
+    panel.locator(".yasqe_queryButton").click()
+    cells = _cells(page, example.id)
+    assert GOLDACRE in cells
+    assert "Year of the digital profession 2022" in cells
