@@ -11,11 +11,6 @@ import html
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +20,7 @@ from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.web.app import create_app
 from nhs_ai_workforce.web.ui import read_example
+from servers import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))
@@ -136,12 +132,6 @@ def test_missing_node_modules_gives_a_clear_503(tmp_path):
 
 # -- in a real browser against a real server ---------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``aiwf serve`` on a free port of 127.0.0.1 over a store built from the real seeds."""
@@ -149,35 +139,8 @@ def server(tmp_path_factory):
 
     store = tmp_path_factory.mktemp("query-ui") / "store"
     build(Settings().with_(store_dir=store), write_dumps=False)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
-    env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
-    aiwf = Path(sys.executable).with_name("aiwf")
-    command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"aiwf serve exited {process.returncode}: {process.stdout.read().decode()}")
-            try:
-                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("aiwf serve did not answer /health within 60 s")
-            time.sleep(0.2)
+    with running_server(store) as origin:
         yield origin
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

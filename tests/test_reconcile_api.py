@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -38,6 +34,7 @@ from nhs_ai_workforce.pipeline.store import load_store, swap_in
 from nhs_ai_workforce.services.errors import ServiceError
 from nhs_ai_workforce.services.reconcile import api
 from nhs_ai_workforce.web.app import create_app
+from servers import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AIWF_SHARED") or ROOT.parent / "shared")
@@ -526,44 +523,11 @@ def test_no_store_is_503_and_the_manifest_still_needs_none(tmp_path):
 # -- a real server, as OpenRefine uses it --------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(store_dir):
     """``aiwf serve`` on a free port of 127.0.0.1 over the store built from the real seeds."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
-    env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store_dir))
-    aiwf = Path(sys.executable).with_name("aiwf")
-    command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"aiwf serve exited {process.returncode}: {process.stdout.read().decode()}")
-            try:
-                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("aiwf serve did not answer /health within 60 s")
-            time.sleep(0.2)
+    with running_server(store_dir) as origin:
         yield origin
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.slow

@@ -183,9 +183,17 @@ class CurrentStore:
         self._lock = threading.Lock()
         self._store: ox.Store | None = None
         self._dir: Path | None = None
+        self._link: str | None = None
 
     def get(self) -> ox.Store:
-        """The store of the live build; cheap when it has not changed (one ``realpath``)."""
+        """The store of the live build; on the hot path only one ``readlink`` when unchanged."""
+        try:
+            link = str(self.settings.store_path.readlink())
+        except OSError:
+            link = None  # not a symlink (a plain store directory) or missing: resolve below
+        with self._lock:
+            if self._store is not None and link is not None and link == self._link:
+                return self._store
         target = current_dir(self.settings)
         if target is None:
             raise NoStoreError(self.settings.store_path)
@@ -193,6 +201,7 @@ class CurrentStore:
             if self._store is None or target != self._dir:
                 self._store = _open(target, read_only=True)
                 self._dir = target
+            self._link = link
             return self._store
 
     @property

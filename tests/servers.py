@@ -1,0 +1,58 @@
+"""A real ``aiwf serve`` process on a free port of 127.0.0.1, for tests that need HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(store: Path, *, timeout_s: float = 60) -> Iterator[str]:
+    """Start ``aiwf serve`` over ``store``, wait for ``/health``, yield its origin, stop it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
+    env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
+    aiwf = Path(sys.executable).with_name("aiwf")
+    command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"aiwf serve exited {process.returncode}: {process.stdout.read().decode()}")
+            try:
+                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"aiwf serve did not answer /health within {timeout_s:.0f} s")
+            time.sleep(0.2)
+        yield origin
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
