@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from rdflib import Dataset, Literal
 from rdflib import namespace as vocab
@@ -75,3 +78,52 @@ def built_store(settings, dataset):
     new_dir = load_store(dataset, settings)
     swap_in(new_dir, settings)
     return new_dir
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory) -> Path:
+    """A live on-disk store built once from the real seeds (default base); its directory."""
+    from nhs_ai_workforce.pipeline.build import build
+
+    store = tmp_path_factory.mktemp("seeded") / "store"
+    build(Settings().with_(store_dir=store), write_dumps=False)
+    return store
+
+
+@pytest.fixture(scope="session")
+def seeded_server(seeded_store):
+    """``aiwf serve`` on a free port of 127.0.0.1 over :func:`seeded_store`; its origin."""
+    from servers import running_server
+
+    with running_server(seeded_store) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright; skipped only off CI when not installed."""
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    if not CHROMIUM.exists():
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if in_ci:
+            pytest.fail(f"{reason}; CI must run the browser tests")
+        pytest.skip(reason)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - the test extra installs it
+        if in_ci:
+            raise
+        pytest.skip(f"playwright is not installed ({error}); run make setup")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,15 +19,9 @@ from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.web.app import create_app
 from nhs_ai_workforce.web.ui import read_example
-from servers import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 GOLDACRE = "Better, broader, safer: Using health data for research and analysis"
 SCREENSHOT = Path("/tmp/query_ui.png")
 CONFIG_BLOCK = re.compile(r'<script type="application/json" id="aiwf-query-ui-config">(.*?)</script>', re.S)
@@ -133,37 +126,8 @@ def test_missing_node_modules_gives_a_clear_503(tmp_path):
 # -- in a real browser against a real server ---------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``aiwf serve`` on a free port of 127.0.0.1 over a store built from the real seeds."""
-    from nhs_ai_workforce.pipeline.build import build
-
-    store = tmp_path_factory.mktemp("query-ui") / "store"
-    build(Settings().with_(store_dir=store), write_dumps=False)
-    with running_server(store) as origin:
-        yield origin
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless; skipped only off CI when it is not installed."""
-    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    if not CHROMIUM.exists():
-        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if in_ci:
-            pytest.fail(f"{reason}; CI must run the browser test")
-        pytest.skip(reason)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:  # pragma: no cover - the test extra installs it
-        if in_ci:
-            raise
-        pytest.skip(f"playwright is not installed ({error}); run make setup")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def server(seeded_server):
+    return seeded_server
 
 
 @pytest.fixture

@@ -32,7 +32,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The store is opened read-only on the first request of each process, and reopened when a
     new build is swapped in.
     """
-    from . import cors, errors, reconcile, sparql, ui, update
+    from . import (
+        addresses,
+        assets,
+        charts,
+        cors,
+        datasets,
+        errors,
+        ontology_docs,
+        reconcile,
+        resources,
+        sparql,
+        ui,
+        update,
+    )
 
     config = dict(test_config or {})
     settings = config.pop("SETTINGS", None) or Settings.from_env()
@@ -47,6 +60,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(update.blueprint)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(reconcile.blueprint)
+    for module in (assets, resources, datasets, ontology_docs, charts):
+        app.register_blueprint(module.blueprint)
+    app.add_template_filter(addresses.href)
     app.before_request(_limit_query_string)
     app.add_url_rule("/health", view_func=health)
     return app

@@ -1,9 +1,7 @@
 """The query UI at ``/``: YASGUI with the ``queries/`` examples as tabs and the project's prefixes.
 
-YASGUI comes from the npm registry (``package.json``; ``make setup`` runs ``npm ci``) and is
-served by this blueprint from ``node_modules`` under ``/static/vendor/yasgui/``, so the page
-makes no request to any other host. Without ``node_modules`` the page answers 503 and says
-how to install it.
+YASGUI comes from the npm registry and is served by :mod:`.assets`, so the page makes no
+request to any other host.
 """
 
 from __future__ import annotations
@@ -14,25 +12,15 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request
 
 from ..core.namespaces import ProjectNamespaces
 from ..core.settings import DEFAULT_BASE, Settings
 from .app import state
+from .assets import missing_package, package_dir, package_version
 
 blueprint = Blueprint("ui", __name__)
 
-#: The npm package and the files of its prebuilt ``build/`` folder that the page may load.
-YASGUI_PACKAGE = "@zazuko/yasgui"
-VENDOR_FILES = {
-    "yasgui.min.js": "text/javascript",
-    "yasgui.min.css": "text/css",
-    "yasgui.min.js.map": "application/json",
-}
-#: The URLs carry the package version (``?v=``), so the files can be cached for a year.
-VENDOR_MAX_AGE = 365 * 24 * 3600
-
-_SOURCE_TREE = Path(__file__).resolve().parents[3]
 _HEADER = re.compile(r"#\s*(?P<key>[a-z]+):\s*(?P<value>.*)")
 
 
@@ -84,46 +72,16 @@ def example_queries(settings: Settings) -> list[ExampleQuery]:
     return [read_example(path, settings.base) for path in sorted(settings.queries_dir.glob("*.rq"))]
 
 
-def yasgui_dir(settings: Settings) -> Path | None:
-    """The installed YASGUI package: under the project root, else beside the source tree.
-
-    ``app.config["YASGUI_DIR"]`` overrides the search (for tests and unusual installs).
-    """
-    configured = current_app.config.get("YASGUI_DIR")
-    candidates = [Path(configured)] if configured else [
-        root / "node_modules" / YASGUI_PACKAGE for root in (settings.root, _SOURCE_TREE)
-    ]
-    for folder in candidates:
-        if all((folder / "build" / name).is_file() for name in VENDOR_FILES):
-            return folder
-    return None
-
-
-def _version(folder: Path) -> str:
-    try:
-        return str(json.loads((folder / "package.json").read_text(encoding="utf-8"))["version"])
-    except (OSError, ValueError, KeyError):
-        return "0"
-
-
-def _missing_assets() -> Response:
-    html = render_template("query_ui.html", missing=True, package=YASGUI_PACKAGE)
-    response = Response(html, status=503, mimetype="text/html")
-    response.headers["Retry-After"] = "3600"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blueprint.get("/")
 def query_ui() -> Response:
     """The query editor, with one tab per example query."""
     settings = state().settings
-    folder = yasgui_dir(settings)
+    folder = package_dir("yasgui")
     if folder is None:
-        return _missing_assets()
+        return missing_package("yasgui")
     examples = example_queries(settings)
     prefixes = ProjectNamespaces(settings.base).prefixes()
-    version = _version(folder)
+    version = package_version(folder)
     # The saved tabs are keyed by what the page offers, so new or edited examples replace them.
     fingerprint = hashlib.sha256(
         json.dumps([version, prefixes, [asdict(e) for e in examples]], sort_keys=True).encode()
@@ -135,23 +93,9 @@ def query_ui() -> Response:
         "persistenceId": f"aiwf-query-ui-{fingerprint}",
     }
     html = render_template(
-        "query_ui.html", missing=False, examples=examples, config=config, version=version,
+        "query_ui.html", examples=examples, config=config, version=version,
         prefixes=prefixes,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-@blueprint.get("/static/vendor/yasgui/<name>")
-def vendor_file(name: str) -> Response:
-    """One whitelisted file of YASGUI's prebuilt bundle, cacheable for a year."""
-    if name not in VENDOR_FILES:
-        abort(404)
-    folder = yasgui_dir(state().settings)
-    if folder is None:
-        return _missing_assets()
-    response = send_file(folder / "build" / name, mimetype=VENDOR_FILES[name], max_age=VENDOR_MAX_AGE)
-    response.cache_control.public = True
-    response.cache_control.immutable = True
     return response
