@@ -21,6 +21,20 @@ SCHEMA = Namespace("https://schema.org/")
 #: Graph names, one per source of triples.
 GRAPHS = ("background", "reference", "mappings", "links", "ontology", "inferred")
 
+#: What each named graph holds and where its facts come from, for pages and metadata.
+GRAPH_DESCRIPTIONS = {
+    "background": "Facts stated in the source document (the background section of the HEE / NHS AI Lab "
+                  "research page); each thing cites the sections it is stated in (aiwf:statedIn).",
+    "reference": "Standard classifications and identifiers from the checked reference tables (ONS SOC 2020, "
+                 "ISCO-08 and ESCO v1.2.0, the government Digital and Data capability framework).",
+    "mappings": "Curated SSSOM mappings from the role concepts to standard occupation codes, each with its "
+                "justification and author.",
+    "links": "Links out to GOV.UK, NHS and HEE pages and reference.data.gov.uk intervals, each from the checked "
+             "identifiers (seeds/links.csv names the identifier row it comes from).",
+    "ontology": "The aiwf ontology and the declarations of the standard terms it reuses.",
+    "inferred": "Triples entailed by the OWL-lite rules (subclasses, subproperties, inverses) from the other graphs.",
+}
+
 ONTOLOGY_VERSION = "0.1.0"
 
 
