@@ -17,10 +17,7 @@ from nhs_ai_workforce.pipeline.store import load_store, swap_in
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Tests never see the caller's AIWF_* / HOST / PORT settings."""
-    for name in ("AIWF_BASE", "AIWF_ROOT", "AIWF_STORE", "AIWF_QUERY_TIMEOUT",
-                 "AIWF_RESULT_LIMIT", "AIWF_RESULT_LIMIT_BYTES", "AIWF_QUERY_WORKERS",
-                 "AIWF_QUERY_MEMORY_MB", "AIWF_UPDATE_TOKEN", "AIWF_UPDATE_TIMEOUT", "AIWF_WORKERS",
-                 "HOST", "PORT"):
+    for name in [name for name in os.environ if name.startswith("AIWF_")] + ["HOST", "PORT"]:
         monkeypatch.delenv(name, raising=False)
 
 

@@ -263,3 +263,47 @@ def test_run_in_process_returns_raises_and_times_out():
         run_in_process(_sleep, 30, timeout_s=0.5)
     with pytest.raises(ValueError, match="invalid literal"):
         run_in_process(int, "not a number", timeout_s=30)
+
+
+# -- the allocator of the query processes -------------------------------------------------------
+
+_MAPS_OF_CHILDREN = """
+import sys
+from pathlib import Path
+from nhs_ai_workforce.core.settings import Settings
+from nhs_ai_workforce.services.workers import PooledExecutor
+if __name__ == "__main__":
+    pool = PooledExecutor(Settings.from_env().with_(store_dir=Path(sys.argv[1]))).start()
+    assert pool.wait_ready(60)
+    print(all("libjemalloc" in Path(f"/proc/{pid}/maps").read_text() for pid in pool.pids()))
+    pool.close()
+"""
+
+
+def _children_use_jemalloc(tmp_path: Path, store: Path, choice: str) -> bool:
+    script = tmp_path / "maps_of_children.py"
+    script.write_text(_MAPS_OF_CHILDREN)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k != "LD_PRELOAD"}
+    env["AIWF_QUERY_ALLOCATOR"] = choice
+    done = subprocess.run([sys.executable, str(script), str(store)], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return done.stdout.strip() == "True"
+
+
+def test_query_processes_preload_jemalloc_unless_told_not_to(tmp_path, built_store, settings):
+    from nhs_ai_workforce.services.workers import query_allocator
+
+    if query_allocator("auto") is None:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail("libjemalloc2 is not installed; .ci/run installs it")
+        pytest.skip("jemalloc is not installed (Debian: apt-get install libjemalloc2)")
+    assert _children_use_jemalloc(tmp_path, settings.store_path, "auto")
+    assert not _children_use_jemalloc(tmp_path, settings.store_path, "system")
+
+
+def test_an_allocator_that_is_not_a_file_is_refused():
+    from nhs_ai_workforce.services.workers import query_allocator
+
+    assert query_allocator("system") is None
+    with pytest.raises(ValueError, match=r"AIWF_QUERY_ALLOCATOR: '/no/such/lib\.so'"):
+        query_allocator("/no/such/lib.so")

@@ -44,6 +44,7 @@ class Settings:
     result_limit_bytes: int = 16 * 1024 * 1024  # a serialised result larger than this is refused
     query_workers: int = 2  # queries each server process runs at once, each in a killable process
     query_memory_mb: int = 4096  # address-space cap of each query process (0: none)
+    query_allocator: str = "auto"  # malloc of query processes: auto (jemalloc if installed), system, or a .so path
     update_token: str | None = field(default=None, repr=False)  # enables POST /update when set
     update_timeout_s: float = 300.0
     host: str = "127.0.0.1"
@@ -97,6 +98,8 @@ class Settings:
         for name, key, kind in _LIMITS:
             if name in env:
                 values[key] = kind(env[name])
+        if env.get("AIWF_QUERY_ALLOCATOR"):
+            values["query_allocator"] = env["AIWF_QUERY_ALLOCATOR"]
         if env.get("AIWF_UPDATE_TOKEN"):
             values["update_token"] = env["AIWF_UPDATE_TOKEN"]
         if "HOST" in env:
