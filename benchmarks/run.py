@@ -849,13 +849,18 @@ def versions() -> str:
         )
         return done.stdout.strip() or "?"
 
+    allocator = subprocess.run(
+        [str(PROJECT_BIN / "python"), "-c",
+         "from nhs_ai_workforce.services.workers import query_allocator; print(query_allocator('auto') or 'glibc')"],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if not k.startswith("AIWF_")},
+    ).stdout.strip() or "?"
     wrk = (
         subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split()[:2]
         if shutil.which("wrk")
         else ["-"]
     )
     return (
-        f"pyoxigraph {pip_version(PROJECT_BIN / 'python', 'pyoxigraph')} (aiwf), "
+        f"pyoxigraph {pip_version(PROJECT_BIN / 'python', 'pyoxigraph')} (aiwf; query processes' malloc: {allocator}), "
         f"oxigraph {pip_version(BENCH_BIN / 'python', 'oxigraph')}, "
         f"rdflib-endpoint {pip_version(BENCH_BIN / 'python', 'rdflib-endpoint')} "
         f"(rdflib {pip_version(BENCH_BIN / 'python', 'rdflib')}), wrk {' '.join(wrk[1:2])}"
