@@ -1,4 +1,4 @@
-"""The query UI at ``/``: YASGUI served from ``node_modules``, the examples as tabs, no CDN.
+"""The query editor on the home page (``/#query``): YASGUI served from ``node_modules``, the examples as tabs, no CDN.
 
 The page is checked through Flask's test client, then in Debian's headless Chromium (driven by
 Playwright, never a downloaded browser) against a real ``aiwf serve`` process on 127.0.0.1
@@ -25,6 +25,8 @@ QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))
 GOLDACRE = "Better, broader, safer: Using health data for research and analysis"
 SCREENSHOT = Path("/tmp/query_ui.png")
 CONFIG_BLOCK = re.compile(r'<script type="application/json" id="aiwf-query-ui-config">(.*?)</script>', re.S)
+#: The reconciliation service's address, for people to paste into OpenRefine: text, not a request.
+RECONCILE_URL = re.compile(r'<code id="reconcile-url">[^<]*</code>')
 
 
 @pytest.fixture
@@ -67,20 +69,24 @@ def test_page_queries_its_own_endpoint_with_the_project_prefixes(client):
     assert config["endpoint"] == "/sparql"
     assert config["prefixes"] == ProjectNamespaces().prefixes()
     assert config["persistenceId"].startswith("aiwf-query-ui-")
-    assert 'method: "POST"' in text
     assert 'href="/sparql"' in text
+    assert '<section id="query"' in text and '<div id="yasgui"' in text
+    script = client.get("/static/query-ui.js")
+    assert script.status_code == 200
+    assert 'method: "POST"' in script.get_data(as_text=True)
 
 
 def test_page_loads_nothing_from_other_hosts(client):
     text, _ = _page(client)
     # Namespace IRIs in the example queries are data, not addresses to load: outside that
     # JSON block the page holds no absolute URL at all.
-    rest = CONFIG_BLOCK.sub("", text)
+    rest = RECONCILE_URL.sub("", CONFIG_BLOCK.sub("", text))
     assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}", rest, re.I), re.findall(r"\S*https?:\S*", rest)
     for url in re.findall(r'(?:src|href)="([^"]*)"', rest):
         assert url.startswith(("/", "#", "data:")), url
     assert '<script src="/static/vendor/yasgui/yasgui.min.js?v=' in text
     assert '<link rel="stylesheet" href="/static/vendor/yasgui/yasgui.min.css?v=' in text
+    assert '<script src="/static/query-ui.js"></script>' in text
 
 
 def test_examples_follow_the_configured_base(tmp_path):
@@ -111,16 +117,17 @@ def test_only_whitelisted_vendor_files_are_served(client, name):
     assert client.get(f"/static/vendor/yasgui/{name}").status_code == 404
 
 
-def test_missing_node_modules_gives_a_clear_503(tmp_path):
+def test_missing_node_modules_leave_the_home_page_up_and_say_how_to_install(tmp_path):
     app = create_app({"SETTINGS": Settings().with_(store_dir=tmp_path / "store"),
                       "YASGUI_DIR": str(tmp_path / "node_modules" / "@zazuko" / "yasgui")})
     client = app.test_client()
-    for path in ("/", "/static/vendor/yasgui/yasgui.min.js"):
-        response = client.get(path)
-        assert response.status_code == 503
+    home = client.get("/")
+    assert home.status_code == 200
+    for response in (home, client.get("/static/vendor/yasgui/yasgui.min.js")):
         text = response.get_data(as_text=True)
         assert "make setup" in text and "npm ci" in text
         assert "<script" not in text
+    assert client.get("/static/vendor/yasgui/yasgui.min.js").status_code == 503
 
 
 # -- in a real browser against a real server ---------------------------------------------------
