@@ -366,7 +366,7 @@ def test_preview(client):
 def test_view_leads_to_the_entity(client):
     response = client.get("/reconcile/view", query_string={"id": RADIOLOGY})
     assert response.status_code == 303
-    assert "/reconcile/preview?" in response.headers["Location"]
+    assert response.headers["Location"] == "/doc/workforce-group/medic-clinical-radiology"
     assert_error(client.get("/reconcile/view", query_string={"id": f"{ID}role/nobody"}), 404)
 
 

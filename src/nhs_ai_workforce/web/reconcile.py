@@ -6,7 +6,8 @@ v0.2 (the W3C community group's final report), all under ``/reconcile``:
 - ``GET /reconcile?queries=...`` and ``POST /reconcile`` (form field ``queries``): query batches;
 - ``GET|POST /reconcile?extend=...`` and ``GET /reconcile/propose_properties``: data extension;
 - ``GET /reconcile/suggest/entity|type|property?prefix=``: suggest services;
-- ``GET /reconcile/preview?id=``: an HTML card; ``GET /reconcile/view?id=``: the entity's page.
+- ``GET /reconcile/preview?id=``: an HTML card; ``GET /reconcile/view?id=``: 303 to the entity's
+  page (``/doc/{kind}/{key}`` on this server for IRIs under the base, else the full-size card).
 
 The 1.0 draft's service lives at ``/reconcile/1.0-draft`` (its manifest differs from v0.2's, so
 it cannot share the root): ``POST .../match``, ``.../suggest/*``, ``.../preview``, ``POST .../extend``
@@ -29,6 +30,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from ..services.errors import ServiceError
 from ..services.reconcile import api
+from .addresses import href, local_path
 from .app import state
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
@@ -179,12 +181,14 @@ def preview() -> Response:
 
 
 def view() -> Response:
-    """The entity's page: for now the store-backed preview, full size."""
+    """303 to the entity's page: its ``/doc/`` page when it is under the base, else the card, full size."""
     iri = request.args.get("id", "").strip()
     if not iri:
         raise ServiceError(400, "Missing parameter", "'id' is required, e.g. /reconcile/view?id=...")
     if _catalogue().get(iri) is None:
         raise ServiceError(404, "Not found", f"no entity {iri!r} in this service")
+    if local_path(iri) is not None:
+        return redirect(href(iri), code=303)
     return redirect(url_for("reconcile.preview", id=iri, width=800, height=600), code=303)
 
 
