@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,13 +33,16 @@ def running_server(store: Path, *, timeout_s: float = 60) -> Iterator[str]:
     env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
     aiwf = Path(sys.executable).with_name("aiwf")
     command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The access log goes to a file: an unread pipe fills up and stalls the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops, below
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if process.poll() is not None:
-                pytest.fail(f"aiwf serve exited {process.returncode}: {process.stdout.read().decode()}")
+                log.seek(0)
+                pytest.fail(f"aiwf serve exited {process.returncode}: {log.read().decode(errors='replace')}")
             try:
                 with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
                     if response.status == 200:
@@ -56,3 +60,4 @@ def running_server(store: Path, *, timeout_s: float = 60) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()

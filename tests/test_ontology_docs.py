@@ -432,8 +432,6 @@ def test_served_under_another_base_the_rdf_and_the_page_use_it(other_base_client
     assert listed["iri"] == f"{OTHER_BASE}/def/aiwf"
 
 
-@pytest.mark.xfail(strict=True, reason="the build rebases IRIs only: the vann:preferredNamespaceUri literal of "
-                                      "ontology/aiwf.ttl keeps the default base (pipeline/rebase.py)")
 def test_served_under_another_base_the_preferred_namespace_moves_too(other_base_client):
     assert DEFAULT_BASE not in other_base_client.get("/def/aiwf.ttl").get_data(as_text=True)
 

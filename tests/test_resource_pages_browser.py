@@ -16,17 +16,8 @@ SCREENSHOT = Path("/tmp/resource_page.png")
 
 
 @pytest.fixture(scope="module")
-def server(seeded_store):
-    """A server of this module's own over the seeded store.
-
-    ``tests/servers.py`` never reads the server's stdout, where gunicorn writes its access log:
-    once about 64 KB of log fill the pipe (some 640 requests) the server stops answering, so
-    the session-wide ``seeded_server`` stalls when many modules share it.
-    """
-    from servers import running_server
-
-    with running_server(seeded_store) as origin:
-        yield origin
+def server(seeded_server):
+    return seeded_server
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ GRAPH_DESCRIPTIONS = {
                  "ISCO-08 and ESCO v1.2.0, the government Digital and Data capability framework).",
     "mappings": "Curated SSSOM mappings from the role concepts to standard occupation codes, each with its "
                 "justification and author.",
-    "links": "Links out to GOV.UK, NHS and HEE pages and reference.data.gov.uk intervals, each from the checked "
-             "identifiers (seeds/links.csv names the identifier row it comes from).",
+    "links": "Links out to GOV.UK, NHS and HEE pages, reference.data.gov.uk intervals and ONS statistical "
+             "geographies, each from the checked identifiers (seeds/links.csv names the identifier row it comes from).",
     "ontology": "The aiwf ontology and the declarations of the standard terms it reuses.",
     "inferred": "Triples entailed by the OWL-lite rules (subclasses, subproperties, inverses) from the other graphs.",
 }

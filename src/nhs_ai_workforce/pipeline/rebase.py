@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
 
 
 def rebase_term(term, from_base: str, to_base: str):
-    """``term`` with ``from_base`` replaced by ``to_base`` when it is an IRI under it."""
+    """``term`` with ``from_base`` replaced by ``to_base`` when it is an IRI under it.
+
+    ``xsd:anyURI`` literals (such as ``vann:preferredNamespaceUri``) are IRIs too and move.
+    """
     if isinstance(term, URIRef) and str(term).startswith(from_base):
         return URIRef(to_base + str(term)[len(from_base):])
+    if isinstance(term, Literal) and term.datatype == XSD.anyURI and str(term).startswith(from_base):
+        return Literal(to_base + str(term)[len(from_base):], datatype=XSD.anyURI)
     return term
 
 
