@@ -30,6 +30,7 @@ from rapidfuzz import fuzz, process
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..pipeline.terms import graph_label
 from .query import compact
+from .void import dataset_iri
 
 __all__ = [
     "INCOMING_LIMIT",
@@ -83,9 +84,6 @@ _INFERRED = "inferred"
 _STATED_IN = "stated in"
 
 
-def dataset_iri(base: str) -> str:
-    """The IRI of the whole dataset, which every document is part of: the one its VoID description names."""
-    return base.rstrip("/") + "/data/void#dataset"
 
 
 def document_iri(iri: str, base: str) -> str | None:

@@ -328,6 +328,11 @@ def document_iri(base: str) -> str:
     return f"{base.rstrip('/')}/data/void"
 
 
+def dataset_iri(base: str) -> str:
+    """The IRI of the whole dataset, ``{base}/data/void#dataset``."""
+    return f"{document_iri(base)}#dataset"
+
+
 def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
@@ -383,7 +388,7 @@ def describe(
     ns = ProjectNamespaces(settings.base)
     base = ns.base
     doc = document_iri(base)
-    dataset = f"{doc}#dataset"
+    dataset = dataset_iri(base)
     names = prefixes(base)
     g = _Graph()
     a = RDF + "type"
