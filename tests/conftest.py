@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from rdflib import Dataset, Literal
@@ -124,3 +125,31 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def local_page(browser, seeded_server):
+    """A fresh Chromium page that refuses other hosts; on teardown it asserts that nothing was
+    requested from another host and that no script error or console error happened."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    requests: list[str] = []
+    problems: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+
+    def local_only(route):
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", local_only)
+    page = context.new_page()
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.set_default_timeout(20_000)
+    yield page
+    outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
+    assert outside == [], f"requests to other hosts: {outside}"
+    assert requests and all(url.startswith(f"{seeded_server}/") for url in requests)
+    assert problems == []
+    context.close()

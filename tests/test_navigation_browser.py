@@ -29,29 +29,8 @@ def server(seeded_server):
 
 
 @pytest.fixture
-def page(browser, server):
-    """A fresh page that records every request, refuses other hosts and collects errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    requests: list[str] = []
-    problems: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-
-    def local_only(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", local_only)
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
-    page.set_default_timeout(20_000)
-    yield page
-    outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
-    assert outside == [], f"requests to other hosts: {outside}"
-    assert problems == []
-    context.close()
+def page(local_page):
+    return local_page
 
 
 def _table(page, chart_id: str) -> list[tuple[str, str]]:
@@ -156,9 +135,9 @@ def test_the_site_menu_reaches_the_editor_and_the_reconciliation_help(page, serv
     page.locator(".site-nav a", has_text="Query").click()
     page.wait_for_url(f"{server}/#query")
     page.wait_for_selector(".yasgui .tabsList .tab")
-    assert 0 <= _top(page, "query") < 50
+    assert -1 <= _top(page, "query") < 50  # sub-pixel rounding can leave -0.3
     page.locator(".site-nav a", has_text="Reconciliation").click()
     page.wait_for_url(f"{server}/#reconciliation")
-    assert 0 <= _top(page, "reconciliation") < 50
+    assert -1 <= _top(page, "reconciliation") < 50  # sub-pixel rounding can leave -0.3
     assert page.locator("#reconcile-url").inner_text() == f"{server}/reconcile"
     assert page.locator(".yasgui .tabsList .tab").count() > 10

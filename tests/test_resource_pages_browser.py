@@ -21,30 +21,10 @@ def server(seeded_server):
 
 
 @pytest.fixture
-def page(browser, server):
-    """A fresh page that records every request, refuses other hosts and collects errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    requests: list[str] = []
-    problems: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-
-    def local_only(route):
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", local_only)
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
-    page.set_default_timeout(20_000)
-    page.goto(f"{server}/doc/initiative/ai-roadmap")
-    yield page
-    outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
-    assert outside == [], f"requests to other hosts: {outside}"
-    assert problems == []
-    context.close()
+def page(local_page, server):
+    """The AI Roadmap's page."""
+    local_page.goto(f"{server}/doc/initiative/ai-roadmap")
+    return local_page
 
 
 def test_page_shows_the_label_and_the_recorded_conflict(page):
