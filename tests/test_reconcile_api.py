@@ -29,12 +29,10 @@ from referencing.jsonschema import DRAFT7
 
 from conftest import make_dataset, sample_triples
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.pipeline.build import build
 from nhs_ai_workforce.pipeline.store import load_store, swap_in
 from nhs_ai_workforce.services.errors import ServiceError
 from nhs_ai_workforce.services.reconcile import api
 from nhs_ai_workforce.web.app import create_app
-from servers import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("AIWF_SHARED") or ROOT.parent / "shared")
@@ -107,16 +105,8 @@ def test_the_harness_accepts_the_valid_examples_and_rejects_the_invalid(version,
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory) -> Path:
-    """A real on-disk store built from the real seeds."""
-    store = tmp_path_factory.mktemp("reconcile") / "store"
-    build(Settings().with_(store_dir=store), write_dumps=False)
-    return store
-
-
-@pytest.fixture(scope="module")
-def client(store_dir):
-    app = create_app({"SETTINGS": Settings().with_(store_dir=store_dir), "TESTING": True})
+def client(seeded_store):
+    app = create_app({"SETTINGS": Settings().with_(store_dir=seeded_store), "TESTING": True})
     return app.test_client()
 
 
@@ -524,10 +514,8 @@ def test_no_store_is_503_and_the_manifest_still_needs_none(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def server(store_dir):
-    """``aiwf serve`` on a free port of 127.0.0.1 over the store built from the real seeds."""
-    with running_server(store_dir) as origin:
-        yield origin
+def server(seeded_server):
+    return seeded_server
 
 
 @pytest.mark.slow

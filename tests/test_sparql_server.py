@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,16 +14,10 @@ from conftest import make_dataset
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.pipeline.store import load_store, swap_in
+from servers import running_server
 
 NS = ProjectNamespaces()
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-SERVE = "import sys; from nhs_ai_workforce.cli import main; sys.exit(main())"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,34 +25,8 @@ def server(tmp_path_factory):
     """``aiwf serve`` on a free port against a temporary store; yields its base URL."""
     settings = Settings(root=tmp_path_factory.mktemp("server"))
     swap_in(load_store(make_dataset(NS), settings), settings)
-    port = free_port()
-    env = {**os.environ, "AIWF_STORE": str(settings.store_path), "AIWF_ROOT": str(settings.root)}
-    log = (settings.root / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the server did not start: {(settings.root / 'server.log').read_text()}")
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    with running_server(settings.store_path, env={"AIWF_ROOT": str(settings.root)}) as origin:
+        yield origin
 
 
 def fetch(url, *, method="GET", data=None, headers=None):

@@ -52,6 +52,20 @@ def new_build_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+def build_time(build_id: str | None) -> datetime | None:
+    """When the build ``build_id`` (as :func:`new_build_id` mints it) was made; ``None`` if the id does not say.
+
+    >>> build_time("20260128T101500123456Z-3fa2c1").isoformat()
+    '2026-01-28T10:15:00.123456+00:00'
+    >>> build_time("handmade") is None
+    True
+    """
+    try:
+        return datetime.strptime((build_id or "").split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def current_dir(settings: Settings) -> Path | None:
     """The real directory of the live store, or ``None`` if none has been built."""
     try:

@@ -26,11 +26,10 @@ and rendered in the site's layout, with Jinja's escaping.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -38,6 +37,7 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from ..core.namespaces import VANN, ProjectNamespaces
+from ..pipeline.store import build_time
 
 __all__ = [
     "RDF_TYPES",
@@ -48,8 +48,6 @@ __all__ = [
     "Row",
     "Section",
     "Term",
-    "build_time",
-    "etag",
     "make_doc",
     "nearest",
 ]
@@ -175,25 +173,6 @@ class OntologyDoc:
     def last_modified(self) -> datetime | None:
         """When the build that holds this ontology was made, if its id says."""
         return build_time(self.build_id)
-
-
-def etag(body: bytes) -> str:
-    """A strong entity tag for ``body``: the same bytes get the same tag on every worker."""
-    return hashlib.sha256(body).hexdigest()[:32]
-
-
-def build_time(build_id: str | None) -> datetime | None:
-    """The time a build id such as ``20260128T101500123456Z-3fa2c1`` was minted, or ``None``.
-
-    >>> build_time("20260128T101500123456Z-3fa2c1").isoformat()
-    '2026-01-28T10:15:00.123456+00:00'
-    >>> build_time("handmade") is None
-    True
-    """
-    try:
-        return datetime.strptime((build_id or "").split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def nearest(name: str, names: Iterable[str], n: int = 3) -> list[str]:

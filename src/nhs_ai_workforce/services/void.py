@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
 from ..core.settings import Settings
 from ..pipeline.dumps import DATASET_DUMPS, GZIP_MEDIA_TYPE, DumpFile
+from ..pipeline.store import build_time as store_build_time
 from ..pipeline.store import stores_dir
 
 __all__ = [
@@ -305,10 +306,9 @@ def build_time(settings: Settings, build_id: str | None) -> datetime | None:
     """When build ``build_id`` was made: the time its id starts with, else its directory's mtime."""
     if not build_id:
         return None
-    try:
-        return datetime.strptime(build_id.split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        pass
+    minted = store_build_time(build_id)
+    if minted is not None:
+        return minted
     try:
         return datetime.fromtimestamp((stores_dir(settings) / build_id).stat().st_mtime, tz=UTC)
     except OSError:

@@ -19,7 +19,6 @@ and answers ``HEAD``; dumps are attachments with their file name.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from ..pipeline.dumps import DATASET_DUMPS, GZIP_SUFFIX, DumpSet, ServedDumps
 from ..services import void
 from ..services.negotiation import DESCRIPTION_TYPES, content_type, negotiate
 from .app import state
+from .documents import conditional
 
 blueprint = Blueprint("datasets", __name__)
 
@@ -102,20 +102,13 @@ def published() -> Published:
     return current_app.extensions[_CACHE].get()
 
 
-def _conditional(response: Response, etag: str, modified: datetime | None) -> Response:
-    response.set_etag(etag)
-    if modified is not None:
-        response.last_modified = modified
-    return response.make_conditional(request)
-
-
 def _description(media_type: str, *, negotiated: bool) -> Response:
     data = published()
     body = data.serialised(media_type)
     response = Response(body, content_type=content_type(media_type))
     if negotiated:
         response.vary.add("Accept")
-    return _conditional(response, hashlib.sha256(body).hexdigest(), data.modified)
+    return conditional(response, body, data.modified)
 
 
 @blueprint.route("/data/")
@@ -129,7 +122,7 @@ def index() -> Response:
     html = render_template("data.html", **_page(data)).encode("utf-8")
     response = Response(html, content_type="text/html; charset=utf-8")
     response.vary.add("Accept")
-    return _conditional(response, hashlib.sha256(html).hexdigest(), data.modified)
+    return conditional(response, html, data.modified)
 
 
 @blueprint.route("/data/void")

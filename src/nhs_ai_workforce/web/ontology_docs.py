@@ -22,9 +22,10 @@ from flask.blueprints import BlueprintSetupState
 
 from ..services.errors import ServiceError
 from ..services.negotiation import content_type, negotiate
-from ..services.ontology_doc import RDF_TYPES, OntologyDoc, OntologyDocs, etag, nearest
+from ..services.ontology_doc import RDF_TYPES, OntologyDoc, OntologyDocs, nearest
 from .addresses import local_path
 from .app import state
+from .documents import conditional
 
 blueprint = Blueprint("ontology_docs", __name__)
 
@@ -94,13 +95,11 @@ def _document(media_type: str, *, negotiated: bool) -> Response:
     doc = _doc()
     body = _page(doc) if media_type == HTML else doc.rdf[media_type]
     response = Response(body, content_type=content_type(media_type))
-    response.set_etag(etag(body))
-    response.last_modified = doc.last_modified
     response.headers["Link"] = _links(media_type)
     if negotiated:
         response.vary.add("Accept")
         response.headers["Content-Location"] = _path(_extension(media_type))
-    return response.make_conditional(request)
+    return conditional(response, body, doc.last_modified)
 
 
 @blueprint.get("/def/")

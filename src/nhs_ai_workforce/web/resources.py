@@ -16,19 +16,20 @@ runs on. Named graphs (``/id/graph/{name}``) have documents too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
+from ..pipeline.store import build_time
 from ..services import describe as ds
 from ..services.errors import ServiceError
 from ..services.negotiation import GRAPH_TYPES, content_type, negotiate
 from .addresses import href, iri_for_path
 from .app import state
 from .assets import package_dir, package_version
+from .documents import conditional
 from .errors import error_response, wants_html
 
 blueprint = Blueprint("resources", __name__)
@@ -174,11 +175,7 @@ def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool) -
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
     response.cache_control.no_cache = True
-    modified = _build_time(state().store.build_id)
-    if modified:
-        response.last_modified = modified
-    response.add_etag()
-    return response.make_conditional(request)
+    return conditional(response, body, build_time(state().store.build_id))
 
 
 def _canonical(media: str) -> str:
@@ -187,14 +184,6 @@ def _canonical(media: str) -> str:
         return media
     target = GRAPH_TYPES[media]
     return next(m for m, f in GRAPH_TYPES.items() if f == target)
-
-
-def _build_time(build: str | None) -> datetime | None:
-    """When the build ``20260128T101500123456Z-3fa2c1`` was made, or ``None`` if the id says not."""
-    try:
-        return datetime.strptime((build or "").split("-")[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def _prefixes(triples: list[ox.Triple]) -> dict[str, str]:
