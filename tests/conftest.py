@@ -65,6 +65,16 @@ def make_dataset(ns: ProjectNamespaces, rows=None) -> Dataset:
     return dataset
 
 
+def numbered_store(settings: Settings, count: int = 500) -> Settings:
+    """Make a live store of the sample triples plus ``count`` numbered notes under ``settings``; return them."""
+    ns = ProjectNamespaces(settings.base)
+    rows = sample_triples(ns) + [
+        ("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(count)
+    ]
+    swap_in(load_store(make_dataset(ns, rows), settings), settings)
+    return settings
+
+
 @pytest.fixture
 def dataset(ns) -> Dataset:
     return make_dataset(ns)

@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-from rdflib import Literal
 
-from conftest import make_dataset, sample_triples
+from conftest import numbered_store
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.pipeline.store import current_build_id, load_store, swap_in
+from nhs_ai_workforce.pipeline.store import current_build_id
 from nhs_ai_workforce.web.app import create_app
 
 TOKEN = "s3cret-curator-token"
@@ -31,15 +30,9 @@ JSON = {"Accept": "application/sparql-results+json"}
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
-    settings = Settings(
+    return numbered_store(Settings(
         root=tmp_path_factory.mktemp("safety"), query_timeout_s=1.0, update_token=TOKEN, result_limit_bytes=20_000
-    )
-    ns = ProjectNamespaces(settings.base)
-    rows = sample_triples(ns) + [
-        ("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(500)
-    ]
-    swap_in(load_store(make_dataset(ns, rows), settings), settings)
-    return settings
+    ))
 
 
 @pytest.fixture(scope="module")

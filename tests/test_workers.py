@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from rdflib import Literal
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, numbered_store, sample_triples
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.pipeline.store import load_store, swap_in
 from nhs_ai_workforce.services.errors import ServiceError
@@ -52,15 +51,7 @@ def _wait_gone(pid: int, timeout: float = 10.0) -> bool:
 @pytest.fixture(scope="module")
 def big_settings(tmp_path_factory) -> Settings:
     """A live store of ~500 triples, and a 1 s time limit."""
-    settings = Settings(root=tmp_path_factory.mktemp("workers"), query_timeout_s=1.0)
-    from nhs_ai_workforce.core.namespaces import ProjectNamespaces
-
-    ns = ProjectNamespaces(settings.base)
-    rows = sample_triples(ns) + [
-        ("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(500)
-    ]
-    swap_in(load_store(make_dataset(ns, rows), settings), settings)
-    return settings
+    return numbered_store(Settings(root=tmp_path_factory.mktemp("workers"), query_timeout_s=1.0))
 
 
 @pytest.fixture(scope="module")
