@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from nhs_ai_workforce.core.settings import Settings  # noqa: E402
-from nhs_ai_workforce.pipeline.store import current_build_id, open_store  # noqa: E402
-from nhs_ai_workforce.services.reconcile import Reconciler, load_index  # noqa: E402
+from nhs_ai_workforce.reconcile import Reconciler, load_index  # noqa: E402
+from nhs_ai_workforce.store.live import current_build_id, open_store  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPES = ("role", "workforce-group")

@@ -12,7 +12,23 @@ from rdflib import namespace as vocab
 
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.pipeline.store import load_store, swap_in
+from nhs_ai_workforce.core.terms import oxigraph_quads
+from nhs_ai_workforce.store.builds import load_store, swap_in
+
+#: Fixtures that mark the tests using them, so ``-m "not browser"`` reads as it sounds.
+MARKING_FIXTURES = {
+    "seeded_server": ("server",),
+    "browser": ("browser", "server"),
+    "local_page": ("browser", "server"),
+}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by the real components they use (see :data:`MARKING_FIXTURES`)."""
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            for name in MARKING_FIXTURES.get(fixture, ()):
+                item.add_marker(name)
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +87,7 @@ def numbered_store(settings: Settings, count: int = 500) -> Settings:
     rows = sample_triples(ns) + [
         ("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(count)
     ]
-    swap_in(load_store(make_dataset(ns, rows), settings), settings)
+    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
     return settings
 
 
@@ -83,7 +99,7 @@ def dataset(ns) -> Dataset:
 @pytest.fixture
 def built_store(settings, dataset):
     """A live on-disk store built from the sample dataset; returns its directory."""
-    new_dir = load_store(dataset, settings)
+    new_dir = load_store(oxigraph_quads(dataset), settings)
     swap_in(new_dir, settings)
     return new_dir
 

@@ -49,7 +49,7 @@ def _err(*lines: object) -> None:
 
 
 def _open_store(settings: Settings):
-    from .pipeline.store import NoStoreError, open_store
+    from .store.live import NoStoreError, open_store
 
     try:
         return open_store(settings)
@@ -58,7 +58,7 @@ def _open_store(settings: Settings):
 
 
 def _table(rows: Sequence[tuple[str, object]], headers: tuple[str, str]) -> str:
-    from .services.query import render_table
+    from .sparql.formatting import render_table
 
     return render_table(headers, [(name, str(value)) for name, value in rows], max_width=100)
 
@@ -121,7 +121,8 @@ def _query_text(args: argparse.Namespace) -> str:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .services.query import format_result, run_query
+    from .sparql.formatting import format_result
+    from .store.query import run_query
 
     settings = _settings(args)
     text = _query_text(args)
@@ -138,8 +139,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from .pipeline.store import current_build_id
-    from .services.stats import collect
+    from .documents.stats import collect
+    from .store.live import current_build_id
 
     settings = _settings(args)
     stats = collect(_open_store(settings), ProjectNamespaces(settings.base))
@@ -150,7 +151,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .pipeline.dumps import dump_prefixes, export
+    from .store.dumps import dump_prefixes, export
 
     settings = _settings(args)
     store = _open_store(settings)
@@ -187,8 +188,8 @@ DEFAULT_RECONCILE_TYPES = ("role", "workforce-group")
 
 
 def _reconciler(settings: Settings):
-    from .pipeline.store import current_build_id
-    from .services.reconcile import reconciler_for
+    from .reconcile import reconciler_for
+    from .store.live import current_build_id
 
     store = _open_store(settings)
     return reconciler_for(store, base=settings.base, build_id=current_build_id(settings))
@@ -203,7 +204,7 @@ def _reconcile_types(chosen: list[str] | None) -> list[str] | None:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     import json
 
-    from .services.query import render_table
+    from .sparql.formatting import render_table
 
     types = _reconcile_types(args.type)
     if args.csv is not None:
@@ -236,7 +237,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def _reconcile_csv(args: argparse.Namespace, types: list[str] | None) -> int:
-    from .services.reconcile import batch
+    from .reconcile import batch
 
     try:
         if args.csv == "-":
@@ -271,7 +272,7 @@ def _reconcile_csv(args: argparse.Namespace, types: list[str] | None) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .pipeline.store import current_dir
+    from .store.live import current_dir
     from .web.wsgi import THREADS, serve
 
     settings = _settings(args)

@@ -7,16 +7,19 @@ written with :data:`~nhs_ai_workforce.core.settings.DEFAULT_BASE`; the build reb
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, QB, RDF, RDFS, SH, SKOS, VOID, XSD
 
+from . import vocab
 from .settings import DEFAULT_BASE
+from .vocab import STANDARD_PREFIXES
 
-VANN = Namespace("http://purl.org/vocab/vann/")
-SDMX_DIMENSION = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
-SDMX_ATTRIBUTE = Namespace("http://purl.org/linked-data/sdmx/2009/attribute#")
-SDMX_MEASURE = Namespace("http://purl.org/linked-data/sdmx/2009/measure#")
-SCHEMA = Namespace("https://schema.org/")
+VANN = Namespace(vocab.VANN)
+SDMX_DIMENSION = Namespace(vocab.SDMX_DIMENSION)
+SDMX_ATTRIBUTE = Namespace(vocab.SDMX_ATTRIBUTE)
+SDMX_MEASURE = Namespace(vocab.SDMX_MEASURE)
+SCHEMA = Namespace(vocab.SCHEMA)
 
 #: Graph names, one per source of triples.
 GRAPHS = ("background", "reference", "mappings", "links", "ontology", "inferred")
@@ -66,25 +69,24 @@ class ProjectNamespaces:
         }
 
 
-STANDARD_PREFIXES = {
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "foaf": str(FOAF),
-    "org": str(ORG),
-    "prov": str(PROV),
-    "qb": str(QB),
-    "dcat": str(DCAT),
-    "void": str(VOID),
-    "sh": str(SH),
-    "vann": str(VANN),
-    "sdmx-dimension": str(SDMX_DIMENSION),
-    "sdmx-attribute": str(SDMX_ATTRIBUTE),
-    "sdmx-measure": str(SDMX_MEASURE),
-}
-
 DEFAULT = ProjectNamespaces()
 AIWF = DEFAULT.AIWF
+
+
+def curie(iri: str, prefixes: dict[str, str], *, local: re.Pattern[str] | None = None) -> str | None:
+    """``iri`` as ``prefix:local`` with the longest namespace in ``prefixes`` it extends, else ``None``.
+
+    ``local``, if given, is a pattern the local part must match in full.
+
+    >>> curie("http://purl.org/dc/terms/title", {"dcterms": vocab.DCTERMS})
+    'dcterms:title'
+    >>> curie("http://purl.org/dc/terms/", {"dcterms": vocab.DCTERMS}) is None
+    True
+    """
+    best: tuple[str, str] | None = None
+    for prefix, namespace in prefixes.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace) and (best is None or len(namespace) > len(best[1])):
+            rest = iri[len(namespace):]
+            if local is None or local.fullmatch(rest):
+                best = (prefix, namespace)
+    return None if best is None else f"{best[0]}:{iri[len(best[1]):]}"

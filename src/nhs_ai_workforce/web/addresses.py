@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote
 
 from flask import request
 
-from .app import state
+from .state import state
 
 
 def base() -> str:

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, jsonify, request
 
+from ..core.errors import ServiceError
 from ..core.settings import Settings
-from ..pipeline.store import CurrentStore, StoreError
-from ..services.execution import Executor, InProcessExecutor
-
-
-@dataclass(frozen=True)
-class AppState:
-    """What the views share: the settings, the lazily opened read-only store, the query executor."""
-
-    settings: Settings
-    store: CurrentStore
-    executor: Executor
-
-
-def state() -> AppState:
-    """The state of the running application."""
-    return current_app.extensions["aiwf"]
+from ..sparql.execution import Executor, InProcessExecutor
+from ..store.live import CurrentStore, StoreError
+from . import addresses, assets, charts, cors, datasets, errors, home, ontology, reconcile, resources, sparql, update
+from .state import EXTENSION, AppState, state
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,20 +20,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     The store is opened read-only on the first request of each process, and reopened when a
     new build is swapped in.
     """
-    from . import (
-        addresses,
-        assets,
-        charts,
-        cors,
-        datasets,
-        errors,
-        ontology_docs,
-        reconcile,
-        resources,
-        sparql,
-        ui,
-        update,
-    )
 
     config = dict(test_config or {})
     settings = config.pop("SETTINGS", None) or Settings.from_env()
@@ -53,14 +27,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.config.update(config)
     store = CurrentStore(settings)
-    app.extensions["aiwf"] = AppState(settings, store, _executor(app.config.pop("EXECUTOR", None), settings, store))
+    app.extensions[EXTENSION] = AppState(settings, store, _executor(app.config.pop("EXECUTOR", None), settings, store))
     errors.register(app)
     cors.register(app)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(update.blueprint)
-    app.register_blueprint(ui.blueprint)
+    app.register_blueprint(home.blueprint)
     app.register_blueprint(reconcile.blueprint)
-    for module in (assets, resources, datasets, ontology_docs, charts):
+    for module in (assets, resources, datasets, ontology, charts):
         app.register_blueprint(module.blueprint)
     app.add_template_filter(addresses.href)
     app.before_request(_limit_query_string)
@@ -69,13 +43,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
-    """The query executor: by default a pool of killable processes (``services.workers``).
+    """The query executor: by default a pool of killable processes (:mod:`..sparql.pool`).
 
     ``EXECUTOR`` in ``test_config`` may be an executor, ``"pool"`` or ``"in-process"`` (runs
     queries in the request thread, with no time limit: for tests only).
     """
     if choice is None or choice == "pool":
-        from ..services.workers import PooledExecutor
+        from ..sparql.pool import PooledExecutor
 
         return PooledExecutor(settings)
     if choice == "in-process":
@@ -87,8 +61,6 @@ def _limit_query_string():
     """A ``GET`` query string over the request-size limit gets 413 before anything reads it."""
     limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
-        from ..services.errors import ServiceError
-
         raise ServiceError(
             413, "Request too large", f"the query string is {len(request.query_string)} bytes; the limit is {limit}"
         )

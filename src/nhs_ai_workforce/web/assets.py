@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, send_file
 
-from .app import state
+from .state import state
 
 blueprint = Blueprint("assets", __name__)
 

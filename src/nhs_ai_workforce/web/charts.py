@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from ..core.settings import Settings
-from .app import state
 from .assets import missing_package, package_dir, package_version
-from .ui import read_header, rebase
+from .home import read_header, rebase
+from .state import state
 
 blueprint = Blueprint("charts", __name__)
 

@@ -11,7 +11,7 @@
 =====================================  ===============================================================
 
 Dumps are rendered from the live store, so their IRIs are under the served base, once per build
-(:class:`~nhs_ai_workforce.pipeline.dumps.ServedDumps`); the statistics and description are
+(:class:`~nhs_ai_workforce.store.dumps.ServedDumps`); the statistics and description are
 computed once per build too. Every answer has an ``ETag`` (the SHA-256 of its bytes) and a
 ``Last-Modified`` (the build time), honours ``If-None-Match`` / ``If-Modified-Since`` with 304,
 and answers ``HEAD``; dumps are attachments with their file name.
@@ -28,11 +28,11 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 
 from ..core.namespaces import GRAPH_DESCRIPTIONS, STANDARD_PREFIXES
-from ..pipeline.dumps import DATASET_DUMPS, GZIP_SUFFIX, DumpSet, ServedDumps
-from ..services import void
-from ..services.negotiation import DESCRIPTION_TYPES, content_type, negotiate
-from .app import state
-from .documents import conditional
+from ..documents import void
+from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate
+from ..store.dumps import DATASET_DUMPS, GZIP_SUFFIX, DumpSet, ServedDumps
+from .conditional import conditional
+from .state import state
 
 blueprint = Blueprint("datasets", __name__)
 

@@ -1,6 +1,6 @@
 """One error shape for the whole app: JSON for API clients, one HTML template for browsers.
 
-Every refusal (a :class:`~nhs_ai_workforce.services.errors.ServiceError`), every HTTP error
+Every refusal (a :class:`~nhs_ai_workforce.core.errors.ServiceError`), every HTTP error
 Werkzeug raises (404, 405, 413...) and an unreadable store (503) become::
 
     {"ok": false, "status": 400, "title": "Malformed query",
@@ -17,9 +17,9 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from ..pipeline.store import StoreError
-from ..services.errors import ServiceError
-from ..services.negotiation import negotiate
+from ..core.errors import ServiceError
+from ..sparql.negotiation import negotiate
+from ..store.live import StoreError
 
 __all__ = ["error_body", "error_response", "register", "wants_html"]
 

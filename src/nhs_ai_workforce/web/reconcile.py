@@ -28,10 +28,10 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from ..services.errors import ServiceError
-from ..services.reconcile import api
+from ..core.errors import ServiceError
+from ..reconcile import api
 from .addresses import href, local_path
-from .app import state
+from .state import state
 
 blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
@@ -71,7 +71,7 @@ def _service() -> tuple[api.Catalogue, Any]:
         if key in _CACHE and key[0] is not None:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    from ..services.reconcile import reconciler_for
+    from ..reconcile import reconciler_for
 
     made = (api.load_catalogue(store, base), reconciler_for(store, base=base, build_id=key[0]))
     with _LOCK:

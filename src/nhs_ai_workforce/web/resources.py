@@ -21,16 +21,16 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request
 
+from ..core.errors import ServiceError
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
-from ..pipeline.store import build_time
-from ..services import describe as ds
-from ..services.errors import ServiceError
-from ..services.negotiation import GRAPH_TYPES, content_type, negotiate
+from ..documents import describe as ds
+from ..sparql.negotiation import GRAPH_TYPES, content_type, negotiate
+from ..store.live import build_time
 from .addresses import href, iri_for_path
-from .app import state
 from .assets import package_dir, package_version
-from .documents import conditional
+from .conditional import conditional
 from .errors import error_response, wants_html
+from .state import state
 
 blueprint = Blueprint("resources", __name__)
 

@@ -26,7 +26,7 @@ no store built yet                                       503
 ======================================================  ======
 
 Queries run through ``state().executor`` (natively in Oxigraph, results written by Oxigraph's
-serialisers); see :mod:`nhs_ai_workforce.services.execution` for the dataset rules.
+serialisers); see :mod:`nhs_ai_workforce.sparql.execution` for the dataset rules.
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 
+from ..core.errors import ServiceError
 from ..core.namespaces import ProjectNamespaces
-from ..pipeline.store import StoreError
-from ..services.errors import ServiceError
-from ..services.execution import QueryJob, query_form
-from ..services.guard import QueryRefused, check_query
-from ..services.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
-from ..services.service_description import PREFIXES, CountsCache, describe, service_vocabulary
-from .app import state
+from ..sparql.execution import QueryJob, query_form
+from ..sparql.guard import QueryRefused, check_query
+from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
+from ..sparql.service_description import PREFIXES, CountsCache, describe, service_vocabulary
+from ..store.live import StoreError
+from .state import state
 
 blueprint = Blueprint("sparql", __name__)
 

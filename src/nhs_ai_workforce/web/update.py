@@ -32,12 +32,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..core.errors import ServiceError
 from ..core.settings import Settings
-from ..services.errors import ServiceError
-from ..services.guard import check_query, store_graphs
-from ..services.workers import ProcessTimedOut, run_in_process
-from .app import state
+from ..sparql.guard import check_query, store_graphs
+from ..sparql.pool import ProcessTimedOut, run_in_process
 from .errors import error_body, error_response
+from .state import state
 
 __all__ = ["UpdateResult", "apply_update", "blueprint"]
 
@@ -150,7 +150,7 @@ def apply_update(text: str, settings: Settings) -> UpdateResult:
     :raises ServiceError: 400 for a malformed update, 503 without a store or shapes, 504 when
         the time limit passes.
     """
-    from ..pipeline import store
+    from ..store import builds as store
 
     with store.build_lock(settings):
         build_id = store.new_build_id()
@@ -177,21 +177,23 @@ def apply_update(text: str, settings: Settings) -> UpdateResult:
 def _remove(settings: Settings, build_id: str) -> None:
     import shutil
 
-    from ..pipeline.store import PARTIAL_SUFFIX, stores_dir
+    from ..store.builds import PARTIAL_SUFFIX
+    from ..store.live import stores_dir
 
     for name in (build_id, build_id + PARTIAL_SUFFIX):
         shutil.rmtree(stores_dir(settings) / name, ignore_errors=True)
 
 
 def _prepare(settings: Settings, text: str, build_id: str) -> UpdateResult:
-    """In the child: copy, update, re-infer, validate and (if valid) load a new store directory."""
+    """In the child: copy, update, then publish (re-infer, validate, load) without swapping."""
     import pyoxigraph as ox
     from rdflib import Dataset
 
     from ..core.namespaces import ProjectNamespaces
-    from ..pipeline.inference import materialise
-    from ..pipeline.store import NoStoreError, load_store, open_store
-    from ..pipeline.validation import ShapesError, validate
+    from ..pipeline.errors import BuildFailed
+    from ..pipeline.publish import publish
+    from ..pipeline.validation import ShapesError
+    from ..store.live import NoStoreError, open_store
 
     try:
         source = open_store(settings)
@@ -215,21 +217,18 @@ def _prepare(settings: Settings, text: str, build_id: str) -> UpdateResult:
     dataset = Dataset()
     dataset.parse(data=ox.serialize(memory, format=ox.RdfFormat.N_QUADS), format="nquads")
     del memory
-    ns = ProjectNamespaces(settings.base)
-    dataset.remove_graph(dataset.graph(ns.graph("inferred")))
-    materialise(dataset, ns)
+    inferred = ProjectNamespaces(settings.base).graph("inferred")
+    dataset.remove_graph(dataset.graph(inferred))  # publish infers it afresh from the updated graphs
     try:
-        report = validate(dataset, settings, {})
+        result = publish(dataset, settings, build_id=build_id, swap=False, lock=False)
+    except BuildFailed as failed:
+        return UpdateResult(None, problems=[str(problem) for problem in failed.problems])
     except (ShapesError, OSError) as error:
         raise ServiceError(
             503, "Update unavailable", f"the SHACL shapes cannot be read, so no update can be checked: {error}"
         ) from None
-    warnings = [str(problem) for problem in report.warnings]
-    if not report.conforms:
-        return UpdateResult(None, problems=[str(problem) for problem in report.problems], warnings=warnings)
-    new_dir = load_store(dataset, settings, build_id=build_id)
-    triples = sum(1 for _ in dataset.quads((None, None, None, None)))
-    return UpdateResult(build_id, str(new_dir), triples, warnings=warnings)
+    warnings = [str(problem) for problem in result.warnings]
+    return UpdateResult(build_id, str(result.store_dir), result.total_quads, warnings=warnings)
 
 
 def _outside_graphs(memory, allowed: frozenset[str]) -> list[str]:

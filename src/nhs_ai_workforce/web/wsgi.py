@@ -11,7 +11,7 @@ What :func:`serve` sets up:
 - ``workers`` processes (``AIWF_WORKERS`` or ``--workers``, default 2), each a ``gthread``
   worker answering ``threads`` requests at once (default 4). Each worker opens the live store
   read-only on its first request and runs queries in its own pool of killable query processes
-  (:mod:`nhs_ai_workforce.services.workers`), started as the worker boots and shut down when
+  (:mod:`nhs_ai_workforce.sparql.pool`), started as the worker boots and shut down when
   it exits;
 - one access-log line per request on stdout (with the time taken in ms), errors on stderr;
 - request lines up to 8190 bytes (gunicorn's maximum; a longer ``GET`` gets 400 at once, so

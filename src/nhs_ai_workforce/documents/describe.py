@@ -1,0 +1,599 @@
+"""What the store says about one resource: its statements, labels, incoming links and provenance.
+
+Reads the live read-only Oxigraph store and knows nothing of HTTP: ``web/resources.py`` renders
+what this module returns. The :class:`Catalogue` (every label, every thing published under
+``{base}/id/``) is read once per build and shared by the browse pages, the 404 suggestions and
+the resource pages.
+
+>>> import pyoxigraph as ox
+>>> store = ox.Store()
+>>> thing = ox.NamedNode("https://example.org/id/initiative/x")
+>>> store.add(ox.Quad(thing, ox.NamedNode(RDFS + "label"), ox.Literal("X", language="en"),
+...                   ox.NamedNode("https://example.org/id/graph/background")))
+>>> catalogue = read_catalogue(store, ProjectNamespaces("https://example.org"))
+>>> catalogue.label(thing.value), catalogue.things[thing.value]
+('X', ('initiative', 'x'))
+>>> describe(store, thing.value, catalogue).statements[0].values[0].graphs
+('background',)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rapidfuzz import fuzz, process
+
+from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
+from ..core.terms import compact, graph_label
+from .void import dataset_iri
+
+__all__ = [
+    "INCOMING_LIMIT",
+    "Catalogue",
+    "Citation",
+    "Description",
+    "Entry",
+    "ExternalLink",
+    "GraphSummary",
+    "Incoming",
+    "Statement",
+    "Value",
+    "catalogue_for",
+    "dataset_iri",
+    "describe",
+    "describe_graph",
+    "document_iri",
+    "document_quads",
+    "graph_facts",
+    "metadata_triples",
+    "neighbourhood",
+    "read_catalogue",
+    "short_name",
+]
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+OWL = "http://www.w3.org/2002/07/owl#"
+VOID = "http://rdfs.org/ns/void#"
+TYPE = RDF + "type"
+
+#: Label properties, best first.
+LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", FOAF + "name", "https://schema.org/name")
+#: Mappings to other concept schemes (SOC 2020, ISCO-08, ESCO, the DDaT framework).
+MAPPING_RELATIONS = tuple(SKOS + name for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch",
+                                                   "relatedMatch"))
+#: Properties whose values are pages or identifiers elsewhere.
+LINK_PROPERTIES = (FOAF + "page", FOAF + "homepage", FOAF + "isPrimaryTopicOf", RDFS + "seeAlso", OWL + "sameAs",
+                   "http://www.w3.org/ns/dcat#landingPage")
+#: Prefixes used only to show names on pages (the data and the dumps do not declare them).
+DISPLAY_PREFIXES = {"sssom": "https://w3id.org/sssom/", "pav": "http://purl.org/pav/",
+                    "semapv": "https://w3id.org/semapv/vocab/", "schema": "https://schema.org/"}
+#: Incoming links listed on a page; the rest are counted.
+INCOMING_LIMIT = 500
+#: Nodes drawn in the neighbourhood graph.
+NEIGHBOURHOOD_LIMIT = 40
+_INFERRED = "inferred"
+_STATED_IN = "stated in"
+
+
+
+
+def document_iri(iri: str, base: str) -> str | None:
+    """The ``/doc/`` document that describes the thing ``iri`` (``None`` if not under ``{base}/id/``).
+
+    >>> document_iri("https://example.org/id/role/x", "https://example.org")
+    'https://example.org/doc/role/x'
+    """
+    prefix = base.rstrip("/") + "/id/"
+    return base.rstrip("/") + "/doc/" + iri[len(prefix):] if iri.startswith(prefix) else None
+
+
+def short_name(iri: str, prefixes: dict[str, str]) -> str:
+    """A prefixed name for ``iri`` where a prefix fits, else the IRI itself.
+
+    >>> short_name("http://purl.org/dc/terms/title", {"dcterms": DCTERMS}), short_name("http://x.org/", {})
+    ('dcterms:title', 'http://x.org/')
+    """
+    name = compact(ox.NamedNode(iri), {**DISPLAY_PREFIXES, **prefixes})
+    return iri if name.startswith("<") else name
+
+
+# -- the catalogue: labels and things, once per build ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A thing published under ``{base}/id/``: its IRI, kind, key, label and asserted types."""
+
+    iri: str
+    kind: str
+    key: str
+    label: str
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The best label of every labelled IRI, and every thing under ``{base}/id/`` (as subject or object)."""
+
+    base: str
+    prefixes: dict[str, str]
+    labels: dict[str, str]
+    things: dict[str, tuple[str, str]]
+    types: dict[str, tuple[str, ...]]
+
+    def label(self, iri: str) -> str | None:
+        """The label of ``iri``, if the store gives it one."""
+        return self.labels.get(iri)
+
+    def name(self, iri: str) -> str:
+        """What to call ``iri`` on a page: its label, else a prefixed name, else ``kind/key``."""
+        label = self.labels.get(iri)
+        if label:
+            return label
+        if iri in self.things:
+            return "/".join(self.things[iri])
+        return short_name(iri, self.prefixes)
+
+    def entry(self, iri: str) -> Entry:
+        """The browse entry of the thing ``iri``."""
+        kind, key = self.things[iri]
+        return Entry(iri, kind, key, self.name(iri), self.types.get(iri, ()))
+
+    def kinds(self) -> list[tuple[str, int, str]]:
+        """(kind, number of things, the label of their most common type), by kind."""
+        members: dict[str, list[str]] = {}
+        for iri, (kind, _) in self.things.items():
+            members.setdefault(kind, []).append(iri)
+        rows = []
+        for kind in sorted(members):
+            common = Counter(t for iri in members[kind] for t in self.types.get(iri, ())).most_common(1)
+            rows.append((kind, len(members[kind]), self.name(common[0][0]) if common else ""))
+        return rows
+
+    def members(self, kind: str | None = None, text: str = "") -> list[Entry]:
+        """The things of ``kind`` (all kinds if ``None``) whose label or key contains ``text``, by label."""
+        needle = text.strip().casefold()
+        entries = [
+            self.entry(iri) for iri, (k, key) in self.things.items()
+            if (kind is None or k == kind)
+            and (not needle or needle in self.name(iri).casefold() or needle in key.replace("-", " "))
+        ]
+        return sorted(entries, key=lambda e: (e.label.casefold(), e.kind, e.key))
+
+    def nearest(self, text: str, limit: int = 5) -> list[Entry]:
+        """The things whose label or key is closest to ``text`` (a mistyped key or a search)."""
+        words = text.replace("-", " ").replace("_", " ").replace("/", " ").strip()
+        if not words or not self.things:
+            return []
+        scores: dict[str, float] = {}
+        for choices in ({iri: self.name(iri) for iri in self.things},
+                        {iri: f"{kind} {key.replace('-', ' ')}" for iri, (kind, key) in self.things.items()}):
+            for _, score, iri in process.extract(words, choices, scorer=fuzz.WRatio, limit=limit * 2,
+                                                 processor=str.casefold):
+                scores[iri] = max(score, scores.get(iri, 0.0))
+        best = sorted(scores, key=lambda iri: (-scores[iri], self.name(iri)))[:limit]
+        return [self.entry(iri) for iri in best]
+
+
+def _language_rank(literal: ox.Literal) -> int:
+    language = (literal.language or "").lower()
+    return 0 if language == "en" else 1 if not language else 2 if language.startswith("en-") else 3
+
+
+def read_catalogue(store: ox.Store, ns: ProjectNamespaces) -> Catalogue:
+    """Read every label and every thing under ``{base}/id/`` from ``store``."""
+    labels: dict[str, tuple[tuple[int, int, str], str]] = {}
+    for rank, prop in enumerate(LABEL_PROPERTIES):
+        for quad in store.quads_for_pattern(None, ox.NamedNode(prop), None, None):
+            if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
+                key = (rank, _language_rank(quad.object), quad.object.value)
+                if quad.subject.value not in labels or key < labels[quad.subject.value][0]:
+                    labels[quad.subject.value] = (key, quad.object.value)
+    prefix = ns.base + "/id/"
+    query = ("SELECT DISTINCT ?t WHERE { { ?t ?p ?o } UNION { ?s ?p ?t } "
+             f'FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{prefix}")) }}')
+    things = {}
+    for row in store.query(query, use_default_graph_as_union=True):
+        kind, slash, key = row["t"].value[len(prefix):].partition("/")
+        if kind and slash and key:
+            things[row["t"].value] = (kind, key)
+    types: dict[str, list[str]] = {}
+    inferred = ox.NamedNode(str(ns.graph(_INFERRED)))
+    for quad in store.quads_for_pattern(None, ox.NamedNode(TYPE), None, None):
+        if quad.subject.value in things and quad.graph_name != inferred:
+            types.setdefault(quad.subject.value, []).append(quad.object.value)
+    return Catalogue(
+        base=ns.base,
+        prefixes=ns.prefixes(),
+        labels={iri: label for iri, (_, label) in labels.items()},
+        things=things,
+        types={iri: tuple(sorted(set(values))) for iri, values in types.items()},
+    )
+
+
+_CACHE: dict[tuple[str, str], Catalogue] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def catalogue_for(store: ox.Store, ns: ProjectNamespaces, build: str | None) -> Catalogue:
+    """The catalogue of ``store``, read once per ``build`` id (every time if there is none)."""
+    if build is None:
+        return read_catalogue(store, ns)
+    key = (build, ns.base)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is None:
+        cached = read_catalogue(store, ns)
+        with _CACHE_LOCK:
+            if len(_CACHE) >= 4:
+                _CACHE.clear()
+            _CACHE[key] = cached
+    return cached
+
+
+# -- one resource ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Value:
+    """One object of a statement: an IRI (with its label), a literal or a blank node (with its statements)."""
+
+    kind: str  # "iri", "literal" or "blank"
+    value: str
+    text: str
+    graphs: tuple[str, ...] = ()
+    language: str | None = None
+    datatype: str | None = None
+    nested: tuple[Statement, ...] = ()
+
+    @property
+    def inferred_only(self) -> bool:
+        """Is this value stated only in the inferred graph?"""
+        return bool(self.graphs) and all(g == _INFERRED for g in self.graphs)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A property of the resource and its values."""
+
+    predicate: str
+    name: str
+    values: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A resource that links to this one, with the property and the graphs it is stated in."""
+
+    subject: str
+    subject_name: str
+    predicate: str
+    predicate_name: str
+    graphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A section of a source document that the resource is stated in."""
+
+    section: str
+    label: str
+    locator: str | None
+    document: str | None
+    document_label: str | None
+    order: int
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """A link out: a page, an interval, or a mapping to a standard code (with its label and notation)."""
+
+    predicate: str
+    relation: str
+    target: str
+    label: str | None
+    notation: str | None
+    graphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Description:
+    """Everything a resource page shows."""
+
+    iri: str
+    label: str
+    types: tuple[Value, ...]
+    statements: tuple[Statement, ...]
+    inferred: tuple[Statement, ...]
+    incoming: tuple[Incoming, ...]
+    incoming_total: int
+    notes: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    links: tuple[ExternalLink, ...]
+    graphs: tuple[tuple[str, str], ...]
+    quads: tuple[ox.Quad, ...] = field(repr=False, default=())
+
+    @property
+    def empty(self) -> bool:
+        """Does the store say nothing about the resource, either way?"""
+        return not self.quads and not self.incoming_total
+
+
+def _graph_names(quads: Iterable[ox.Quad], ns: ProjectNamespaces) -> tuple[str, ...]:
+    """The short names of the graphs of ``quads``, in :data:`GRAPHS` order, then any others."""
+    names = {graph_label(q.graph_name, ns) for q in quads}
+    order = {name: index for index, name in enumerate(GRAPHS)}
+    return tuple(sorted(names, key=lambda n: (order.get(n, len(order)), n)))
+
+
+def _closure(store: ox.Store, quads: list[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` and the statements of every blank node they reach, each blank node once."""
+    seen: set[ox.BlankNode] = set()
+    result = list(quads)
+    frontier = [q.object for q in quads if isinstance(q.object, ox.BlankNode)]
+    while frontier:
+        node = frontier.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        found = list(store.quads_for_pattern(node, None, None, None))
+        result.extend(found)
+        frontier.extend(q.object for q in found if isinstance(q.object, ox.BlankNode))
+    return result
+
+
+def document_quads(store: ox.Store, iri: str) -> list[ox.Quad]:
+    """Every quad with ``iri`` as subject, and the statements of the blank nodes they reach, sorted."""
+    quads = list(store.quads_for_pattern(ox.NamedNode(iri), None, None, None))
+    return sorted(_closure(store, quads), key=lambda q: (str(q.subject) != f"<{iri}>", str(q)))
+
+
+def metadata_triples(iri: str, doc: str, base: str) -> list[ox.Triple]:
+    """What the document says about itself: a document about ``iri``, part of the dataset."""
+    document = ox.NamedNode(doc)
+    return [
+        ox.Triple(document, ox.NamedNode(TYPE), ox.NamedNode(FOAF + "Document")),
+        ox.Triple(document, ox.NamedNode(FOAF + "primaryTopic"), ox.NamedNode(iri)),
+        ox.Triple(document, ox.NamedNode(DCTERMS + "isPartOf"), ox.NamedNode(dataset_iri(base))),
+    ]
+
+
+def _value(term: ox.Term, quads: list[ox.Quad], catalogue: Catalogue, ns: ProjectNamespaces,
+           by_subject: dict[ox.BlankNode, list[ox.Quad]], depth: int = 0) -> Value:
+    graphs = _graph_names(quads, ns)
+    if isinstance(term, ox.NamedNode):
+        return Value("iri", term.value, catalogue.name(term.value), graphs)
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        shown = None if term.language or datatype.endswith("#string") or datatype.endswith("#langString") \
+            else short_name(datatype, catalogue.prefixes)
+        return Value("literal", term.value, term.value, graphs, term.language, shown)
+    nested = _statements(by_subject.get(term, []), catalogue, ns, by_subject, depth + 1) if depth < 4 else ()
+    return Value("blank", str(term), "(blank node)", graphs, nested=nested)
+
+
+def _statements(quads: list[ox.Quad], catalogue: Catalogue, ns: ProjectNamespaces,
+                by_subject: dict[ox.BlankNode, list[ox.Quad]], depth: int = 0) -> tuple[Statement, ...]:
+    """Group ``quads`` (one subject) by predicate and object; each value keeps its graphs."""
+    grouped: dict[str, dict[ox.Term, list[ox.Quad]]] = {}
+    for quad in quads:
+        grouped.setdefault(quad.predicate.value, {}).setdefault(quad.object, []).append(quad)
+    statements = []
+    for predicate, objects in grouped.items():
+        values = [_value(term, found, catalogue, ns, by_subject, depth) for term, found in objects.items()]
+        values.sort(key=lambda v: (v.kind != "iri", v.text.casefold(), v.value))
+        statements.append(Statement(predicate, catalogue.name(predicate), tuple(values)))
+    return tuple(sorted(statements, key=_statement_order))
+
+
+def _statement_order(statement: Statement) -> tuple[int, str]:
+    """Types and labels first, then the other properties by name."""
+    first = (TYPE, *LABEL_PROPERTIES, SKOS + "altLabel", DCTERMS + "alternative", DCTERMS + "description",
+             SKOS + "definition")
+    rank = first.index(statement.predicate) if statement.predicate in first else len(first)
+    return rank, statement.name.casefold()
+
+
+def _split(statements: tuple[Statement, ...]) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+    """(stated values, values only inferred), each grouped by property."""
+    stated, inferred = [], []
+    for statement in statements:
+        own = tuple(v for v in statement.values if not v.inferred_only)
+        entailed = tuple(v for v in statement.values if v.inferred_only)
+        if own:
+            stated.append(Statement(statement.predicate, statement.name, own))
+        if entailed:
+            inferred.append(Statement(statement.predicate, statement.name, entailed))
+    return tuple(stated), tuple(inferred)
+
+
+def _incoming(store: ox.Store, iri: str, catalogue: Catalogue, ns: ProjectNamespaces,
+              limit: int) -> tuple[tuple[Incoming, ...], int]:
+    """The (subject, property) pairs that point at ``iri``, by property then subject; and how many."""
+    pairs: dict[tuple[str, str], list[ox.Quad]] = {}
+    for quad in store.quads_for_pattern(None, None, ox.NamedNode(iri), None):
+        if isinstance(quad.subject, ox.NamedNode):
+            pairs.setdefault((quad.subject.value, quad.predicate.value), []).append(quad)
+    rows = [
+        Incoming(subject, catalogue.name(subject), predicate, catalogue.name(predicate), _graph_names(quads, ns))
+        for (subject, predicate), quads in pairs.items()
+    ]
+    rows.sort(key=lambda r: (r.predicate_name.casefold(), r.subject_name.casefold(), r.subject))
+    return tuple(rows[:limit]), len(rows)
+
+
+def _literal(store: ox.Store, subject: str, predicate: str) -> str | None:
+    for quad in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None, None):
+        if isinstance(quad.object, ox.Literal):
+            return quad.object.value
+    return None
+
+
+def _object(store: ox.Store, subject: str, predicate: str) -> str | None:
+    for quad in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None, None):
+        if isinstance(quad.object, ox.NamedNode):
+            return quad.object.value
+    return None
+
+
+def _citations(store: ox.Store, statements: tuple[Statement, ...], catalogue: Catalogue,
+               ns: ProjectNamespaces) -> tuple[Citation, ...]:
+    """The sections (or whole documents) the resource is stated in, in document order."""
+    stated_in = str(ns.AIWF["statedIn"])
+    citations = []
+    for statement in statements:
+        if statement.predicate != stated_in:
+            continue
+        for value in statement.values:
+            if value.kind != "iri":
+                continue
+            document = _object(store, value.value, DCTERMS + "isPartOf")
+            order = _literal(store, value.value, str(ns.AIWF["sequence"]))
+            citations.append(Citation(
+                section=value.value,
+                label=value.text,
+                locator=_literal(store, value.value, str(ns.AIWF["locator"])),
+                document=document,
+                document_label=catalogue.name(document) if document else None,
+                order=int(order) if order and order.lstrip("-").isdigit() else 0,
+            ))
+    return tuple(sorted(citations, key=lambda c: (c.document or c.section, c.order, c.label)))
+
+
+def _links(store: ox.Store, statements: tuple[Statement, ...], catalogue: Catalogue) -> tuple[ExternalLink, ...]:
+    """Links out (pages, intervals, any IRI not under the base) and mappings to standard codes."""
+    local = catalogue.base + "/"
+    links = []
+    for statement in statements:
+        if statement.predicate == TYPE:
+            continue
+        wanted = statement.predicate in MAPPING_RELATIONS or statement.predicate in LINK_PROPERTIES
+        for value in statement.values:
+            if value.kind == "iri" and (wanted or not value.value.startswith(local)):
+                links.append(ExternalLink(
+                    predicate=statement.predicate,
+                    relation=statement.name,
+                    target=value.value,
+                    label=catalogue.label(value.value),
+                    notation=_literal(store, value.value, SKOS + "notation"),
+                    graphs=value.graphs,
+                ))
+    return tuple(links)
+
+
+def describe(store: ox.Store, iri: str, catalogue: Catalogue, *, incoming_limit: int = INCOMING_LIMIT) -> Description:
+    """What the store says about ``iri``: check :attr:`Description.empty` for an unknown resource."""
+    ns = ProjectNamespaces(catalogue.base)
+    quads = document_quads(store, iri)
+    subject = ox.NamedNode(iri)
+    by_subject: dict[ox.BlankNode, list[ox.Quad]] = {}
+    for quad in quads:
+        if isinstance(quad.subject, ox.BlankNode):
+            by_subject.setdefault(quad.subject, []).append(quad)
+    own = [q for q in quads if q.subject == subject]
+    everything = _statements(own, catalogue, ns, by_subject)
+    stated, inferred = _split(everything)
+    incoming, total = _incoming(store, iri, catalogue, ns, incoming_limit)
+    types = next((s.values for s in everything if s.predicate == TYPE), ())
+    notes = tuple(dict.fromkeys(
+        v.value for s in everything if s.predicate == SKOS + "editorialNote" for v in s.values if v.kind == "literal"
+    ))
+    used = set(_graph_names(quads, ns)) | {g for row in incoming for g in row.graphs}
+    return Description(
+        iri=iri,
+        label=catalogue.name(iri),
+        types=tuple(v for v in types if not v.inferred_only),
+        statements=stated,
+        inferred=inferred,
+        incoming=incoming,
+        incoming_total=total,
+        notes=notes,
+        citations=_citations(store, stated, catalogue, ns),
+        links=_links(store, stated, catalogue),
+        graphs=tuple((name, GRAPH_DESCRIPTIONS.get(name, "")) for name in GRAPHS if name in used),
+        quads=tuple(quads),
+    )
+
+
+def neighbourhood(description: Description, href: Callable[[str], str],
+                  limit: int = NEIGHBOURHOOD_LIMIT) -> dict:
+    """Nodes and links for the graph view: the resource, what it links to and what links to it.
+
+    Types and inferred-only links are left out; nodes are capped at ``limit``. Category 0 is the
+    resource, 1 a page on this site (``href`` gives a path), 2 anything elsewhere.
+    """
+    nodes = [{"id": description.iri, "name": description.label, "href": href(description.iri), "category": 0}]
+    index = {description.iri: 0}
+    links: list[dict] = []
+
+    def node(iri: str, name: str) -> int | None:
+        if iri not in index:
+            if len(nodes) >= limit:
+                return None
+            index[iri] = len(nodes)
+            link = href(iri)
+            nodes.append({"id": iri, "name": name, "href": link, "category": 1 if link.startswith("/") else 2})
+        return index[iri]
+
+    for statement in description.statements:
+        if statement.predicate == TYPE:
+            continue
+        for value in statement.values:
+            target = node(value.value, value.text) if value.kind == "iri" else None
+            if target is not None:
+                links.append({"source": 0, "target": target, "name": statement.name})
+    for row in description.incoming:
+        if all(g == _INFERRED for g in row.graphs):
+            continue
+        source = node(row.subject, row.subject_name)
+        if source is not None:
+            links.append({"source": source, "target": 0, "name": row.predicate_name})
+    return {"nodes": nodes, "links": links}
+
+
+# -- named graphs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphSummary:
+    """A named graph: its name, IRI, what it holds, its size and the classes of its subjects."""
+
+    name: str
+    iri: str
+    description: str
+    triples: int
+    classes: tuple[tuple[str, str, int], ...]
+
+
+def describe_graph(store: ox.Store, name: str, catalogue: Catalogue) -> GraphSummary:
+    """The summary of the named graph ``name`` (one of :data:`GRAPHS`)."""
+    ns = ProjectNamespaces(catalogue.base)
+    iri = str(ns.graph(name))
+    (row,) = list(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"))
+    classes = [
+        (r["c"].value, catalogue.name(r["c"].value), int(r["n"].value))
+        for r in store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s a ?c }} }} "
+                             "GROUP BY ?c ORDER BY DESC(?n) ?c")
+    ]
+    return GraphSummary(name, iri, GRAPH_DESCRIPTIONS.get(name, ""), int(row["n"].value), tuple(classes))
+
+
+def graph_facts(summary: GraphSummary, base: str) -> list[ox.Triple]:
+    """The triples a named graph's document states: its name, what it holds, its size, its dataset."""
+    graph = ox.NamedNode(summary.iri)
+    return [
+        ox.Triple(graph, ox.NamedNode(TYPE), ox.NamedNode(VOID + "Dataset")),
+        ox.Triple(graph, ox.NamedNode(RDFS + "label"), ox.Literal(f"{summary.name} graph", language="en")),
+        ox.Triple(graph, ox.NamedNode(DCTERMS + "description"), ox.Literal(summary.description, language="en")),
+        ox.Triple(graph, ox.NamedNode(VOID + "triples"),
+                  ox.Literal(str(summary.triples), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(graph, ox.NamedNode(DCTERMS + "isPartOf"), ox.NamedNode(dataset_iri(base))),
+    ]

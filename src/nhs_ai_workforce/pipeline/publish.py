@@ -1,0 +1,153 @@
+"""Publishing a dataset: infer -> validate -> load -> dumps -> swap, the one path to a served store.
+
+``aiwf build`` (seed tables) and ``POST /update`` (an edited copy of the live store) both end
+here. Nothing is published unless every step succeeds: SHACL violations raise
+:class:`~.errors.BuildFailed` and leave the live store and ``data/`` exactly as they were. The
+rdflib dataset is converted to pyoxigraph quads once, and those quads feed both the store and
+the dumps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+from rdflib import Dataset
+
+from ..core.namespaces import ProjectNamespaces
+from ..core.settings import Settings
+from ..core.terms import graph_label, oxigraph_quads
+from ..store import builds, dumps
+from .errors import BuildFailed, Problem
+
+
+class Report(Protocol):
+    """What publishing needs from a validation report."""
+
+    conforms: bool
+    problems: list[Problem]
+    warnings: list[Problem]
+    text: str
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The data steps of a build; tests may pass their own."""
+
+    convert: Callable[[Settings], Any]
+    materialise: Callable[[Dataset, ProjectNamespaces], int]
+    validate: Callable[[Dataset, Settings, dict], Report]
+
+
+def default_steps() -> Steps:
+    """The real conversion, inference and validation."""
+    from .convert import convert_seeds
+    from .inference import materialise
+    from .validation import validate
+
+    return Steps(convert=convert_seeds, materialise=materialise, validate=validate)
+
+
+@dataclass
+class BuildResult:
+    """What a build or update published and how long each phase took."""
+
+    build_id: str
+    store_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    graph_counts: dict[str, int] = field(default_factory=dict)
+    inferred: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    dumps: list[Path] = field(default_factory=list)
+
+    @property
+    def total_quads(self) -> int:
+        """Quads loaded into the store (a triple in two graphs counts twice)."""
+        return sum(self.graph_counts.values())
+
+
+@contextlib.contextmanager
+def timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    """Record how long the ``with`` block took as ``timings[phase]`` (seconds)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = time.perf_counter() - start
+
+
+def check(
+    dataset: Dataset, settings: Settings, *, steps: Steps, locations: dict | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[int, Report]:
+    """Add the inferred triples to ``dataset`` in place, then validate it with SHACL.
+
+    Returns the number of inferred triples and the report; nothing is written.
+    """
+    timings = {} if timings is None else timings
+    ns = ProjectNamespaces(settings.base)
+    with timed(timings, "inference"):
+        inferred = steps.materialise(dataset, ns)
+    with timed(timings, "validation"):
+        report = steps.validate(dataset, settings, locations or {})
+    return inferred, report
+
+
+def publish(
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    steps: Steps | None = None,
+    locations: dict | None = None,
+    write_dumps: bool = False,
+    build_id: str | None = None,
+    timings: dict[str, float] | None = None,
+    swap: bool = True,
+    lock: bool = True,
+) -> BuildResult:
+    """Infer, validate, load ``dataset`` as a new store, write the dumps and swap it in.
+
+    :param swap: swap the new store in; when false the caller swaps ``store_dir`` itself.
+    :param lock: take the build lock; false when the caller already holds it.
+    :raises BuildFailed: with every SHACL violation; nothing is written.
+    """
+    steps = steps or default_steps()
+    timings = {} if timings is None else timings
+    inferred, report = check(dataset, settings, steps=steps, locations=locations, timings=timings)
+    if not report.conforms:
+        raise BuildFailed(report.problems)
+    with builds.build_lock(settings) if lock else contextlib.nullcontext():
+        with timed(timings, "store"):
+            quads = list(oxigraph_quads(dataset))
+            new_dir = builds.load_store(quads, settings, build_id=build_id)
+        try:
+            written: list[Path] = []
+            if write_dumps:
+                with timed(timings, "dumps"):
+                    written = dumps.write_dumps(quads, settings)
+            if swap:
+                with timed(timings, "swap"):
+                    builds.swap_in(new_dir, settings)
+        except BaseException:
+            builds.discard(new_dir, settings)
+            raise
+    return BuildResult(
+        build_id=new_dir.name,
+        store_dir=new_dir,
+        timings=timings,
+        graph_counts=_graph_counts(quads, ProjectNamespaces(settings.base)),
+        inferred=inferred,
+        warnings=list(report.warnings),
+        dumps=written,
+    )
+
+
+def _graph_counts(quads: list[ox.Quad], ns: ProjectNamespaces) -> dict[str, int]:
+    counts = Counter(graph_label(quad.graph_name, ns) for quad in quads)
+    return dict(sorted(counts.items()))

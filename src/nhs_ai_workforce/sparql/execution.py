@@ -1,0 +1,298 @@
+"""Running one protocol query natively in Oxigraph and writing it with Oxigraph's serialisers.
+
+The web layer builds a :class:`QueryJob` (the query text, the negotiated media type and the
+protocol's dataset) and hands it to an executor's ``run``. :class:`InProcessExecutor` runs it
+in the calling thread; a pooled executor may run the same :func:`execute` in a worker process
+that can be killed. Every refusal is a :class:`~.errors.ServiceError`.
+
+The dataset a query sees:
+
+- with ``default-graph-uri`` / ``named-graph-uri`` (the protocol's dataset), exactly those
+  graphs: the default graph is the merge of the ``default-graph-uri`` graphs (empty if there
+  are none) and ``GRAPH`` sees only the ``named-graph-uri`` graphs (none if there are none);
+  a ``FROM`` / ``FROM NAMED`` in the query is then ignored, as the protocol requires;
+- else, if the query has ``FROM`` / ``FROM NAMED``, the dataset the query describes;
+- else the default graph is the union of all named graphs, and ``GRAPH`` sees every graph.
+
+Oxigraph's union is a multiset: a triple stored in two graphs matches twice (the build keeps
+each triple in one graph, so this does not arise in the published data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from ..core.errors import ServiceError
+from ..core.settings import Settings
+from ..store.live import StoreError
+from .negotiation import GRAPH_TYPES, SOLUTION_TYPES
+
+__all__ = [
+    "RESULT_TOO_LARGE_STATUS",
+    "Executor",
+    "InProcessExecutor",
+    "QueryJob",
+    "QueryOutcome",
+    "execute",
+    "has_dataset_clause",
+    "query_form",
+]
+
+#: A result over the byte limit is the query's fault (too broad), so a 4xx: 400, not 413
+#: (which RFC 9110 reserves for oversize *request* content) and not 5xx (nothing failed).
+RESULT_TOO_LARGE_STATUS = 400
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query to run: its text, the media type to write and the protocol's dataset (IRIs).
+
+    ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose
+    it; the endpoint passes its own URL).
+    """
+
+    text: str
+    media_type: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """A serialised result and its media type."""
+
+    body: bytes
+    media_type: str
+
+
+class Executor(Protocol):
+    """Anything that runs a :class:`QueryJob`; raises only :class:`ServiceError`."""
+
+    def run(self, job: QueryJob) -> QueryOutcome: ...
+
+
+# -- the query form, by a lexical scan ---------------------------------------------------
+
+_SPACE = re.compile(r"(?:\s+|#[^\n\r]*)*")
+_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\U000EFFFF](?:[\w.\-\u00B7-\U000EFFFF]*[\w\-\u00B7-\U000EFFFF])?)?:")
+_WORD = re.compile(r"[A-Za-z]+")
+_TOKEN = re.compile(r"\S{1,20}")
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _malformed(text: str, offset: int, expected: str) -> ServiceError:
+    line, column = _position(text, offset)
+    found = _TOKEN.match(text, offset)
+    what = f"found {found.group()!r}" if found else "the query ends there"
+    return ServiceError(400, "Malformed query", f"expected {expected}; {what}", line, column)
+
+
+def query_form(text: str) -> str:
+    """``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE`` or ``UPDATE``: the first keyword after the prologue.
+
+    A lexical scan (comments, ``BASE`` and ``PREFIX`` declarations skipped), so the result
+    formats can be chosen before the query runs; Oxigraph still parses the whole query.
+
+    :raises ServiceError: 400 with the line and column, if no such keyword comes first.
+
+    >>> query_form("PREFIX : <http://example.org/> # comment\\nselect * { ?s ?p ?o }")
+    'SELECT'
+    >>> query_form("BASE <http://example.org/> INSERT DATA { <a> <b> <c> }")
+    'UPDATE'
+    """
+    offset = _SPACE.match(text).end()
+    while True:
+        word = _WORD.match(text, offset)
+        keyword = word.group().upper() if word else ""
+        if keyword == "BASE":
+            offset = _SPACE.match(text, word.end()).end()
+            iri = _IRI.match(text, offset)
+            if not iri:
+                raise _malformed(text, offset, "an IRI after BASE")
+            offset = _SPACE.match(text, iri.end()).end()
+        elif keyword == "PREFIX":
+            offset = _SPACE.match(text, word.end()).end()
+            name = _PNAME_NS.match(text, offset)
+            if not name:
+                raise _malformed(text, offset, "a prefix name such as 'ex:' after PREFIX")
+            offset = _SPACE.match(text, name.end()).end()
+            iri = _IRI.match(text, offset)
+            if not iri:
+                raise _malformed(text, offset, "an IRI after the prefix name")
+            offset = _SPACE.match(text, iri.end()).end()
+        elif keyword in QUERY_FORMS:
+            return keyword
+        elif keyword in UPDATE_KEYWORDS:
+            return "UPDATE"
+        else:
+            if offset >= len(text):
+                raise ServiceError(400, "Missing query", "the query is empty (nothing but spaces and comments)")
+            raise _malformed(text, offset, "SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+_IGNORED = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    r"|#[^\n\r]*",
+    re.DOTALL,
+)
+_FROM = re.compile(r"(?<![\w:?$\-.])FROM(?![\w:\-])", re.IGNORECASE)
+
+
+def has_dataset_clause(text: str) -> bool:
+    """Does the query name its own dataset (``FROM`` or ``FROM NAMED``)?
+
+    >>> has_dataset_clause("SELECT * FROM <http://example.org/g> { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause("SELECT ?from { ?from <http://example.org/FROM> 'from' }")
+    False
+    """
+    return bool(_FROM.search(_IGNORED.sub(" ", text)))
+
+
+# -- execution ---------------------------------------------------------------------------
+
+
+class _ResultTooLarge(Exception):
+    """Raised from inside a serialiser when the output passes the byte limit."""
+
+
+class _CappedBuffer:
+    """A binary sink for Oxigraph's serialisers that stops them at ``limit`` bytes."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise _ResultTooLarge
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Serialisers may flush; everything is already in memory."""
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _iris(values: tuple[str, ...], parameter: str) -> list[ox.NamedNode]:
+    nodes = []
+    for value in values:
+        try:
+            nodes.append(ox.NamedNode(value))
+        except ValueError as error:
+            raise ServiceError(400, "Bad graph IRI", f"{parameter}={value!r} is not an absolute IRI: {error}") from None
+    return nodes
+
+
+def dataset_options(job: QueryJob) -> dict[str, object]:
+    """The dataset keywords for ``Store.query`` (see the module docstring).
+
+    >>> dataset_options(QueryJob("ASK {}", "application/sparql-results+json"))
+    {'use_default_graph_as_union': True}
+    >>> dataset_options(QueryJob("ASK {}", "text/csv", named_graphs=("http://example.org/g",)))
+    {'default_graph': [], 'named_graphs': [<NamedNode value=http://example.org/g>]}
+    """
+    if job.default_graphs or job.named_graphs:
+        return {
+            "default_graph": _iris(job.default_graphs, "default-graph-uri"),
+            "named_graphs": _iris(job.named_graphs, "named-graph-uri"),
+        }
+    if has_dataset_clause(job.text):
+        return {}
+    return {"use_default_graph_as_union": True}
+
+
+def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = None) -> QueryOutcome:
+    """Run ``job`` in Oxigraph and serialise the result with Oxigraph into ``job.media_type``.
+
+    :raises ServiceError: 400 for a malformed query (with its line and column) or a bad graph
+        IRI; :data:`RESULT_TOO_LARGE_STATUS` when the result passes ``result_limit_bytes``;
+        500 if the media type does not suit the result (a bug in the caller).
+
+    >>> store = ox.Store()
+    >>> execute(store, QueryJob("ASK {}", "application/sparql-results+json")).body
+    b'{"head":{},"boolean":true}'
+    """
+    try:
+        result = store.query(job.text, base_iri=job.base_iri, **dataset_options(job))
+    except SyntaxError as error:
+        raise ServiceError.from_syntax_error(error) from None
+    buffer = _CappedBuffer(result_limit_bytes)
+    try:
+        if isinstance(result, ox.QueryTriples):
+            rdf_format = GRAPH_TYPES.get(job.media_type)
+            if rdf_format is None:
+                raise _wrong_type(job.media_type, "a graph (CONSTRUCT or DESCRIBE)")
+            ox.serialize(_as_quads(result) if rdf_format.supports_datasets else result, buffer, format=rdf_format)
+        else:
+            results_format = SOLUTION_TYPES.get(job.media_type)
+            if results_format is None:
+                raise _wrong_type(job.media_type, "solutions or a boolean (SELECT or ASK)")
+            result.serialize(buffer, format=results_format)
+    except _ResultTooLarge:
+        raise ServiceError(
+            RESULT_TOO_LARGE_STATUS,
+            "Result too large",
+            f"the result is larger than the limit of {result_limit_bytes} bytes; "
+            "narrow the query or add LIMIT",
+        ) from None
+    return QueryOutcome(buffer.getvalue(), job.media_type)
+
+
+def _as_quads(triples: ox.QueryTriples):
+    """TriG and N-Quads write quads: the result's triples go in the default graph."""
+    return (ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+
+
+def _wrong_type(media_type: str, kind: str) -> ServiceError:
+    return ServiceError(500, "Internal error", f"{media_type} cannot carry {kind}; this is a bug in the endpoint")
+
+
+class InProcessExecutor:
+    """Runs queries in the calling thread against the store ``store_provider`` returns.
+
+    The default executor; it has no time limit of its own (pyoxigraph cannot cancel a query),
+    so a public server should use one that runs queries in a process it can kill.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store_provider: Callable[[], ox.Store],
+        *,
+        result_limit_bytes: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store_provider = store_provider
+        self.result_limit_bytes = result_limit_bytes
+
+    def run(self, job: QueryJob) -> QueryOutcome:
+        """Run one job; every failure is a :class:`ServiceError` (503 when there is no store)."""
+        try:
+            store = self.store_provider()
+        except StoreError as error:
+            raise ServiceError(503, "Store unavailable", str(error)) from None
+        return execute(store, job, result_limit_bytes=self.result_limit_bytes)

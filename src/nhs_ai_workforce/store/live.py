@@ -1,0 +1,137 @@
+"""The live store: the build that ``settings.store_path`` (``var/store``) points at, opened read-only.
+
+``var/store`` is a symlink to ``var/stores/<build-id>``, swapped atomically by each build
+(:mod:`.builds`). Readers resolve the symlink once and keep the directory they opened; the
+previous build is kept so their handles stay valid until the next build. This module is what
+serving needs, and it never writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..core.memo import BuildMemo
+from ..core.settings import Settings
+
+#: How a build id (``20260128T101500123456Z-3fa2c1``) writes its time.
+BUILD_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or replaced."""
+
+
+class NoStoreError(StoreError):
+    """No store has been built yet."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no store at {path}; run `aiwf build` first")
+        self.path = path
+
+
+def stores_dir(settings: Settings) -> Path:
+    """The directory holding one subdirectory per built store."""
+    return settings.store_path.parent / "stores"
+
+
+def build_time(build_id: str | None) -> datetime | None:
+    """When the build ``build_id`` (as :func:`.builds.new_build_id` mints it) was made; ``None`` if the id does not say.
+
+    >>> build_time("20260128T101500123456Z-3fa2c1").isoformat()
+    '2026-01-28T10:15:00.123456+00:00'
+    >>> build_time("handmade") is None
+    True
+    """
+    try:
+        return datetime.strptime((build_id or "").split("-")[0], BUILD_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def current_dir(settings: Settings) -> Path | None:
+    """The real directory of the live store, or ``None`` if none has been built."""
+    try:
+        path = settings.store_path.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+    return path if path.is_dir() else None
+
+
+def current_build_id(settings: Settings) -> str | None:
+    """The id of the live build (its directory name), or ``None``."""
+    path = current_dir(settings)
+    return path.name if path else None
+
+
+def open_store(settings: Settings, read_only: bool = True) -> ox.Store:
+    """Open the live store; read-only handles can be shared by many processes.
+
+    :raises NoStoreError: if no store has been built yet.
+    """
+    path = current_dir(settings)
+    if path is None:
+        raise NoStoreError(settings.store_path)
+    return _open(path, read_only)
+
+
+def _open(path: Path, read_only: bool) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {path}: {error}") from error
+
+
+class CurrentStore:
+    """A read-only handle opened on first use and reopened when a new build is swapped in.
+
+    One per process (a server worker); safe to share between threads.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._store: ox.Store | None = None
+        self._dir: Path | None = None
+        self._link: str | None = None
+        self._memo = BuildMemo(None)
+
+    def get(self) -> ox.Store:
+        """The store of the live build; on the hot path only one ``readlink`` when unchanged."""
+        return self._current()[0]
+
+    def _current(self) -> tuple[ox.Store, BuildMemo]:
+        """The live build's store and memo, taken together."""
+        try:
+            link = str(self.settings.store_path.readlink())
+        except OSError:
+            link = None  # not a symlink (a plain store directory) or missing: resolve below
+        with self._lock:
+            if self._store is not None and link is not None and link == self._link:
+                return self._store, self._memo
+        target = current_dir(self.settings)
+        if target is None:
+            raise NoStoreError(self.settings.store_path)
+        with self._lock:
+            if self._store is None or target != self._dir:
+                self._store = _open(target, read_only=True)
+                self._dir = target
+                self._memo = BuildMemo(target.name)
+            self._link = link
+            return self._store, self._memo
+
+    @property
+    def build_id(self) -> str | None:
+        """The id of the build currently open, if any."""
+        return self._dir.name if self._dir else None
+
+    def derived(self, key, make):
+        """``make(store)`` for the live build, made once per build and key (:class:`BuildMemo`).
+
+        :raises NoStoreError: if no store has been built yet.
+        """
+        store, memo = self._current()
+        return memo.get(key, lambda: make(store))
