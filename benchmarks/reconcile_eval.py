@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from nhs_ai_workforce.core.settings import Settings  # noqa: E402
-from nhs_ai_workforce.reconcile import Reconciler, load_index  # noqa: E402
-from nhs_ai_workforce.store.live import current_build_id, open_store  # noqa: E402
+from nhs_ai_workforce.reconcile import Reconciler, load_catalogue  # noqa: E402
+from nhs_ai_workforce.store.live import open_store  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 TYPES = ("role", "workforce-group")
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     store, settings, temporary = open_or_build(args.store)
     try:
         start = time.perf_counter()
-        reconciler = Reconciler(load_index(store, base=settings.base, build_id=current_build_id(settings)))
+        reconciler = Reconciler(load_catalogue(store, base=settings.base))
         index_seconds = time.perf_counter() - start
         result = evaluate(reconciler, read_rows(args.titles), read_rows(args.unrelated), settings.base)
     finally:

@@ -851,7 +851,7 @@ def versions() -> str:
 
     allocator = subprocess.run(
         [str(PROJECT_BIN / "python"), "-c",
-         "from nhs_ai_workforce.sparql.pool import query_allocator; print(query_allocator('auto') or 'glibc')"],
+         "from nhs_ai_workforce.core.processes import query_allocator; print(query_allocator('auto') or 'glibc')"],
         capture_output=True, text=True, env={k: v for k, v in os.environ.items() if not k.startswith("AIWF_")},
     ).stdout.strip() or "?"
     wrk = (

@@ -33,13 +33,6 @@ NO_FLASK = {"core", "store", "pipeline", "sparql", "documents", "reconcile"}
 #: Breaches still being mended (test id -> why); each fails the suite as soon as it is mended
 #: and not removed from here (strict xfail), so the list only shrinks.
 MENDING: dict[str, str] = {
-    "test_modules_are_small[documents/describe.py]": "splitting the catalogue of labels out",
-    "test_modules_are_small[documents/void.py]": "splitting the statistics out",
-    "test_modules_are_small[reconcile/api.py]": "splitting protocol, catalogue, service and preview",
-    "test_modules_are_small[reconcile/matcher.py]": "splitting the scoring out",
-    "test_modules_are_small[reconcile/normalise.py]": "splitting the abbreviation tables out",
-    "test_modules_are_small[sparql/pool.py]": "moving the killable process to core/processes.py",
-    "test_only_the_app_factory_imports_views": "web/charts.py imports web/home.py and web/assets.py",
 }
 
 

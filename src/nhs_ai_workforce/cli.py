@@ -188,11 +188,9 @@ DEFAULT_RECONCILE_TYPES = ("role", "workforce-group")
 
 
 def _reconciler(settings: Settings):
-    from .reconcile import reconciler_for
-    from .store.live import current_build_id
+    from .reconcile import Reconciler, load_catalogue
 
-    store = _open_store(settings)
-    return reconciler_for(store, base=settings.base, build_id=current_build_id(settings))
+    return Reconciler(load_catalogue(_open_store(settings), base=settings.base))
 
 
 def _reconcile_types(chosen: list[str] | None) -> list[str] | None:

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from nhs_ai_workforce.core.settings import DEFAULT_BASE, Settings
+from nhs_ai_workforce.documents.charts import KINDS, chart_list, read_chart
 from nhs_ai_workforce.web.app import create_app
-from nhs_ai_workforce.web.charts import KINDS, chart_list, read_chart
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART_FILES = sorted((ROOT / "queries" / "charts").glob("*.rq"))

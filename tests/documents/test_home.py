@@ -20,9 +20,10 @@ from conftest import make_dataset, sample_triples
 from nhs_ai_workforce.core.namespaces import GRAPHS, ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.core.terms import oxigraph_quads
+from nhs_ai_workforce.documents import overview as overviews
+from nhs_ai_workforce.documents.examples import read_example
 from nhs_ai_workforce.documents.stats import class_counts, graph_counts, triple_count
 from nhs_ai_workforce.store.builds import load_store, swap_in
-from nhs_ai_workforce.web import home as ui
 from nhs_ai_workforce.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_things_per_main_kind_equal_the_stores_class_sizes(seeded_page, store):
     prefixes = {**ProjectNamespaces().prefixes(), "sssom": "https://w3id.org/sssom/"}
     expected = dict(class_counts(store, {}))  # full IRIs in <...>
     shown = {iri: int(n) for iri, n in KIND_ROW.findall(seeded_page)}
-    assert [iri for iri in shown] == [prefixes[c.split(":")[0]] + c.split(":")[1] for _, c in ui.MAIN_KINDS]
+    assert [iri for iri in shown] == [prefixes[c.split(":")[0]] + c.split(":")[1] for _, c in overviews.MAIN_KINDS]
     for iri, n in shown.items():
         assert n == expected.get(f"<{iri}>", 0), iri
     aiwf = prefixes["aiwf"]
@@ -94,7 +95,7 @@ def test_the_reconciliation_section_gives_the_service_url_and_the_openrefine_ste
 
 def test_the_example_queries_are_listed(seeded_page):
     for path in sorted((ROOT / "queries").glob("*.rq")):
-        example = ui.read_example(path)
+        example = read_example(path)
         assert f'data-tab="{example.id}">{html.escape(example.title)}</button>' in seeded_page
 
 
@@ -114,8 +115,8 @@ def test_without_a_store_the_page_still_renders(tmp_path):
 
 def test_counts_are_made_once_per_build(settings, built_store, monkeypatch):
     made = []
-    collect = ui.collect_overview
-    monkeypatch.setattr(ui, "collect_overview", lambda *args: made.append(args[-1]) or collect(*args))
+    collect = overviews.collect_overview
+    monkeypatch.setattr(overviews, "collect_overview", lambda *args: made.append(args[-1]) or collect(*args))
     client = _client(settings)
     first = _home(client)
     assert _home(client) == first

@@ -423,3 +423,20 @@ def test_the_same_routes_serve_data_minted_under_another_base(tmp_path):
     assert '<a href="/doc/organisation/hee" class="local">Health Education England</a>' in text
     assert "nhs-ai-workforce.example.org" not in text
     assert str(ns.graph("background")) in html_page(client, "/doc/graph/background")
+
+
+def test_the_catalogue_is_read_once_per_build(settings, monkeypatch):
+    from nhs_ai_workforce.web import resources
+
+    made = []
+    real = resources.read_catalogue
+    monkeypatch.setattr(resources, "read_catalogue", lambda *args: made.append(args) or real(*args))
+    client = make_client(settings)
+    for path in ("/doc/", "/doc/initiative/", "/id/initiative/ai-roadmap", "/doc/initiative/ai-roadmap"):
+        assert client.get(path).status_code in (200, 303), path
+    assert len(made) == 1
+    ns = ProjectNamespaces(settings.base)
+    renamed = [*rows_for(ns), ("background", ns.thing("initiative", "later"), RDFS.label, Literal("Later", lang="en"))]
+    swap_in(load_store(oxigraph_quads(make_dataset(ns, renamed)), settings), settings)
+    assert "Later" in client.get("/doc/initiative/").get_data(as_text=True)
+    assert len(made) == 2

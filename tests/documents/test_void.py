@@ -15,7 +15,7 @@ from conftest import make_dataset, sample_triples
 from nhs_ai_workforce.core.namespaces import GRAPH_DESCRIPTIONS, ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.documents import void
+from nhs_ai_workforce.documents import void, void_statistics
 from nhs_ai_workforce.store.dumps import render_served_dumps
 
 DCAT, VOID = Namespace(str(vocab.DCAT)), Namespace(str(vocab.VOID))  # plain namespaces: no doctest warnings
@@ -67,8 +67,8 @@ def store() -> ox.Store:
 
 
 @pytest.fixture(scope="module")
-def stats(store) -> void.Statistics:
-    return void.statistics(store, SETTINGS)
+def stats(store) -> void_statistics.Statistics:
+    return void_statistics.statistics(store, SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_targets_without_links_get_no_linkset(stats):
 
 
 def test_target_patterns_match_their_own_iris_only():
-    patterns = {t.key: t for t in void.targets(BASE)}
+    patterns = {t.key: t for t in void_statistics.targets(BASE)}
     examples = {
         "govuk": str(GOVUK_HEE),
         "ons-geography": str(ENGLAND),

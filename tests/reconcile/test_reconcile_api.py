@@ -28,10 +28,10 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
 from conftest import make_dataset, sample_triples
-from nhs_ai_workforce.core.errors import ServiceError
+from nhs_ai_workforce.core.errors import BadRequest
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.reconcile import api
+from nhs_ai_workforce.reconcile import protocol
 from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
@@ -238,7 +238,7 @@ def test_the_limit(client):
     assert len(results["q0"]["result"]) == 1
     assert results["q1"]["result"][:1] == results["q0"]["result"]
     assert 1 < len(results["q1"]["result"]) <= 8
-    assert len(results["q2"]["result"]) <= api.DEFAULT_LIMIT
+    assert len(results["q2"]["result"]) <= protocol.DEFAULT_LIMIT
 
 
 def test_a_batch_with_types_limits_and_properties(client):
@@ -291,11 +291,11 @@ def test_a_post_without_queries_is_400(client):
 
 
 def test_parse_query_batch_needs_no_flask():
-    queries = api.parse_query_batch('{"a": {"query": "x", "type": ["role", {"id": "y"}], "limit": 3.0}}')
+    queries = protocol.parse_query_batch('{"a": {"query": "x", "type": ["role", {"id": "y"}], "limit": 3.0}}')
     assert queries["a"].types == ("role", "y") and queries["a"].limit == 3
-    with pytest.raises(ServiceError) as error:
-        api.parse_query_batch(json.dumps({f"q{n}": {"query": "x"} for n in range(api.MAX_QUERIES + 1)}))
-    assert error.value.status == 400
+    with pytest.raises(BadRequest) as error:
+        protocol.parse_query_batch(json.dumps({f"q{n}": {"query": "x"} for n in range(protocol.MAX_QUERIES + 1)}))
+    assert error.value.status == 400 and error.value.title == "Malformed reconciliation request"
 
 
 # -- suggest ------------------------------------------------------------------------------------
@@ -363,6 +363,20 @@ def test_view_leads_to_the_entity(client):
     assert_error(client.get("/reconcile/view", query_string={"id": f"{ID}role/nobody"}), 404)
 
 
+def test_the_catalogue_and_matcher_are_made_once_per_build(seeded_store, monkeypatch):
+    from nhs_ai_workforce.web import reconcile as view
+
+    made = []
+    real = view.load_catalogue
+    monkeypatch.setattr(view, "load_catalogue", lambda store, base: made.append(base) or real(store, base=base))
+    client = create_app({"SETTINGS": Settings().with_(store_dir=seeded_store), "TESTING": True}).test_client()
+    queries = json.dumps({"q0": {"query": "data analyst"}})
+    for path, params in (("/reconcile/suggest/entity", {"prefix": "data"}), ("/reconcile", {"queries": queries}),
+                         ("/reconcile/preview", {"id": DATA_ANALYST})):
+        assert client.get(path, query_string=params).status_code == 200
+    assert made == [Settings().base]
+
+
 @pytest.fixture
 def hostile_client(settings, ns):
     """An app over a small store whose role concept is labelled with markup."""
@@ -383,7 +397,7 @@ def test_preview_escapes_markup_in_labels(hostile_client):
     client, hostile = hostile_client
     page = client.get("/reconcile/preview", query_string={"id": hostile}).get_data(as_text=True)
     assert "<script" not in page and "<img" not in page and "<b>" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; analyst" in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; analyst" in page  # the template escapes every value
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     suggested = client.get("/reconcile/suggest/entity", query_string={"prefix": "<script"}).json
     assert suggested["result"][0]["name"] == '<script>alert("x")</script> analyst'  # JSON carries it verbatim

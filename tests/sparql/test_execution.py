@@ -1,4 +1,4 @@
-"""The in-process executor: the query form scan, native execution, serialisers, the byte limit."""
+"""The in-process executor: native execution, serialisers, the byte limit (the scan: ``test_lexer``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from nhs_ai_workforce.sparql.execution import (
     InProcessExecutor,
     QueryJob,
     execute,
-    has_dataset_clause,
-    query_form,
 )
 from nhs_ai_workforce.sparql.negotiation import GRAPH_TYPES, SOLUTION_TYPES
 
@@ -29,62 +27,6 @@ def store() -> ox.Store:
         store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{index}"), P, ox.Literal(f"value {index}"), G1))
     store.add(ox.Quad(G2, P, ox.Literal("in g2"), G2))
     return store
-
-
-@pytest.mark.parametrize(
-    ("text", "form"),
-    [
-        ("SELECT * { ?s ?p ?o }", "SELECT"),
-        ("select * { ?s ?p ?o }", "SELECT"),
-        ("ASK {}", "ASK"),
-        ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
-        ("DESCRIBE <http://example.org/>", "DESCRIBE"),
-        ("# a comment\n  PREFIX ex: <http://example.org/>\nPREFIX : <http://x/> ASK {}", "ASK"),
-        ("BASE <http://example.org/> PREFIX a.b-c: <x> #SELECT\nDESCRIBE <y>", "DESCRIBE"),
-        ("PREFIX ex:<http://example.org/>CONSTRUCT {} WHERE {}", "CONSTRUCT"),
-        ("PREFIX é: <http://example.org/> SELECT * {}", "SELECT"),
-        ("INSERT DATA { <a:b> <a:c> <a:d> }", "UPDATE"),
-        ("PREFIX ex: <http://example.org/> DELETE WHERE { ?s ?p ?o }", "UPDATE"),
-        ("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "UPDATE"),
-        ("clear all", "UPDATE"),
-        ("LOAD <http://example.org/data.ttl>", "UPDATE"),
-    ],
-)
-def test_query_form(text, form):
-    assert query_form(text) == form
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "column", "fragment"),
-    [
-        ("SELEC * {}", 1, 1, "'SELEC'"),
-        ("PREFIX ex: <http://example.org/>\n\n  FOO", 3, 3, "'FOO'"),
-        ("PREFIX ex <http://example.org/> SELECT * {}", 1, 8, "prefix name"),
-        ("PREFIX ex: SELECT * {}", 1, 12, "an IRI"),
-        ("BASE SELECT", 1, 6, "an IRI after BASE"),
-        ("{ ?s ?p ?o }", 1, 1, "SELECT, ASK, CONSTRUCT or DESCRIBE"),
-    ],
-)
-def test_query_form_points_at_the_fault(text, line, column, fragment):
-    with pytest.raises(ServiceError) as caught:
-        query_form(text)
-    error = caught.value
-    assert (error.status, error.title, error.line, error.column) == (400, "Malformed query", line, column)
-    assert fragment in error.message
-
-
-@pytest.mark.parametrize("text", ["", "   \n", "# only a comment\n"])
-def test_an_empty_query_is_missing(text):
-    with pytest.raises(ServiceError, match="empty") as caught:
-        query_form(text)
-    assert caught.value.title == "Missing query"
-
-
-def test_dataset_clause_detection():
-    assert has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
-    assert has_dataset_clause("select * from <http://g> { }")
-    assert not has_dataset_clause("SELECT * { ?s ?p 'FROM <x>' } # FROM <y>")
-    assert not has_dataset_clause("PREFIX from: <http://x/> SELECT * { ?s from:p ?from }")
 
 
 @pytest.mark.parametrize("media_type", list(SOLUTION_TYPES))

@@ -15,10 +15,11 @@ import pytest
 
 from conftest import make_dataset, numbered_store, sample_triples
 from nhs_ai_workforce.core.errors import ServiceError
+from nhs_ai_workforce.core.processes import ProcessTimedOut, run_in_process
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.sparql.execution import InProcessExecutor, QueryJob
-from nhs_ai_workforce.sparql.pool import PooledExecutor, ProcessTimedOut, run_in_process
+from nhs_ai_workforce.sparql.pool import PooledExecutor
 from nhs_ai_workforce.store.builds import load_store, swap_in
 
 JSON = "application/sparql-results+json"
@@ -199,7 +200,7 @@ def test_children_reopen_the_store_when_a_new_build_is_swapped_in(tmp_path):
 def test_no_store_is_a_503(tmp_path):
     with PooledExecutor(Settings(root=tmp_path), size=1, spares=0) as executor, pytest.raises(ServiceError) as caught:
         executor.run(QueryJob(COUNT, JSON))
-    assert caught.value.status == 503
+    assert (caught.value.status, caught.value.title, caught.value.retry_after) == (503, "Store unavailable", 30)
 
 
 def test_close_kills_every_child(big_settings):
@@ -210,7 +211,7 @@ def test_close_kills_every_child(big_settings):
     assert all(_wait_gone(pid) for pid in pids)
     with pytest.raises(ServiceError) as caught:
         executor.run(QueryJob(COUNT, JSON))
-    assert caught.value.status == 503
+    assert (caught.value.status, caught.value.title, caught.value.retry_after) == (503, "Server stopping", 5)
 
 
 CHILDREN_OF_A_KILLED_PARENT = """
@@ -283,7 +284,7 @@ def _children_use_jemalloc(tmp_path: Path, store: Path, choice: str) -> bool:
 
 
 def test_query_processes_preload_jemalloc_unless_told_not_to(tmp_path, built_store, settings):
-    from nhs_ai_workforce.sparql.pool import query_allocator
+    from nhs_ai_workforce.core.processes import query_allocator
 
     if query_allocator("auto") is None:
         if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
@@ -294,7 +295,7 @@ def test_query_processes_preload_jemalloc_unless_told_not_to(tmp_path, built_sto
 
 
 def test_an_allocator_that_is_not_a_file_is_refused():
-    from nhs_ai_workforce.sparql.pool import query_allocator
+    from nhs_ai_workforce.core.processes import query_allocator
 
     assert query_allocator("system") is None
     with pytest.raises(ValueError, match=r"AIWF_QUERY_ALLOCATOR: '/no/such/lib\.so'"):

@@ -141,3 +141,20 @@ def test_503_without_a_store(tmp_path):
     assert response.status_code == 503
     body = response.get_json()
     assert set(body) == KEYS and body["title"] == "Store unavailable"
+
+
+@pytest.mark.parametrize("executor", ["pool", "in-process"])
+def test_every_503_says_when_to_retry(tmp_path, executor):
+    client = create_app(
+        {"SETTINGS": Settings(root=tmp_path, update_token="t"), "EXECUTOR": executor}
+    ).test_client()
+    responses = {
+        "query": client.get("/sparql", query_string={"query": "ASK {}"}),
+        "health": client.get("/health"),
+        "update": client.post("/update", data="INSERT DATA { <a:b> <a:c> <a:d> }",
+                              content_type="application/sparql-update", headers={"Authorization": "Bearer t"}),
+    }
+    for name, response in responses.items():
+        assert (name, response.status_code, response.headers.get("Retry-After")) == (name, 503, "30")
+    assert set(responses["health"].get_json()) == {"status", "error"}
+    assert responses["update"].get_json()["title"] == "Store unavailable"

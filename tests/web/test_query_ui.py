@@ -17,8 +17,8 @@ import pytest
 
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
+from nhs_ai_workforce.documents.examples import read_example
 from nhs_ai_workforce.web.app import create_app
-from nhs_ai_workforce.web.home import read_example
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY_FILES = sorted((ROOT / "queries").glob("*.rq"))

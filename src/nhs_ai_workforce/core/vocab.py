@@ -31,6 +31,10 @@ SPDX = "http://spdx.org/rdf/terms#"
 SSSOM = "https://w3id.org/sssom/"
 PAV = "http://purl.org/pav/"
 SEMAPV = "https://w3id.org/semapv/vocab/"
+#: ESCO's namespace: its occupations, concept schemes and the ISCO-08 groups it republishes.
+ESCO = "http://data.europa.eu/esco/"
+#: IANA's media type registry, whose pages name media types (``dcat:mediaType``).
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
 TYPE = RDF + "type"
 

@@ -1,49 +1,41 @@
 """What the store says about one resource: its statements, labels, incoming links and provenance.
 
 Reads the live read-only Oxigraph store and knows nothing of HTTP: ``web/resources.py`` renders
-what this module returns. The :class:`Catalogue` (every label, every thing published under
-``{base}/id/``) is read once per build and shared by the browse pages, the 404 suggestions and
-the resource pages.
+what this module returns. Names come from the build's :class:`~.catalogue.Catalogue`.
 
 >>> import pyoxigraph as ox
+>>> from nhs_ai_workforce.documents.catalogue import read_catalogue
 >>> store = ox.Store()
 >>> thing = ox.NamedNode("https://example.org/id/initiative/x")
 >>> store.add(ox.Quad(thing, ox.NamedNode(RDFS + "label"), ox.Literal("X", language="en"),
 ...                   ox.NamedNode("https://example.org/id/graph/background")))
 >>> catalogue = read_catalogue(store, ProjectNamespaces("https://example.org"))
->>> catalogue.label(thing.value), catalogue.things[thing.value]
-('X', ('initiative', 'x'))
 >>> describe(store, thing.value, catalogue).statements[0].values[0].graphs
 ('background',)
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rapidfuzz import fuzz, process
 
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
-from ..core.terms import compact, graph_label
+from ..core.terms import graph_label
+from ..core.vocab import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, TYPE, VOID, XSD
+from .catalogue import INFERRED, LABEL_PROPERTIES, Catalogue, short_name
 from .void import dataset_iri
 
 __all__ = [
     "INCOMING_LIMIT",
-    "Catalogue",
     "Citation",
     "Description",
-    "Entry",
     "ExternalLink",
     "GraphSummary",
     "Incoming",
     "Statement",
     "Value",
-    "catalogue_for",
-    "dataset_iri",
     "describe",
     "describe_graph",
     "document_iri",
@@ -51,38 +43,18 @@ __all__ = [
     "graph_facts",
     "metadata_triples",
     "neighbourhood",
-    "read_catalogue",
-    "short_name",
 ]
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS = "http://purl.org/dc/terms/"
-FOAF = "http://xmlns.com/foaf/0.1/"
-OWL = "http://www.w3.org/2002/07/owl#"
-VOID = "http://rdfs.org/ns/void#"
-TYPE = RDF + "type"
-
-#: Label properties, best first.
-LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", FOAF + "name", "https://schema.org/name")
 #: Mappings to other concept schemes (SOC 2020, ISCO-08, ESCO, the DDaT framework).
 MAPPING_RELATIONS = tuple(SKOS + name for name in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch",
                                                    "relatedMatch"))
 #: Properties whose values are pages or identifiers elsewhere.
 LINK_PROPERTIES = (FOAF + "page", FOAF + "homepage", FOAF + "isPrimaryTopicOf", RDFS + "seeAlso", OWL + "sameAs",
-                   "http://www.w3.org/ns/dcat#landingPage")
-#: Prefixes used only to show names on pages (the data and the dumps do not declare them).
-DISPLAY_PREFIXES = {"sssom": "https://w3id.org/sssom/", "pav": "http://purl.org/pav/",
-                    "semapv": "https://w3id.org/semapv/vocab/", "schema": "https://schema.org/"}
+                   DCAT + "landingPage")
 #: Incoming links listed on a page; the rest are counted.
 INCOMING_LIMIT = 500
 #: Nodes drawn in the neighbourhood graph.
 NEIGHBOURHOOD_LIMIT = 40
-_INFERRED = "inferred"
-_STATED_IN = "stated in"
-
-
 
 
 def document_iri(iri: str, base: str) -> str | None:
@@ -93,150 +65,6 @@ def document_iri(iri: str, base: str) -> str | None:
     """
     prefix = base.rstrip("/") + "/id/"
     return base.rstrip("/") + "/doc/" + iri[len(prefix):] if iri.startswith(prefix) else None
-
-
-def short_name(iri: str, prefixes: dict[str, str]) -> str:
-    """A prefixed name for ``iri`` where a prefix fits, else the IRI itself.
-
-    >>> short_name("http://purl.org/dc/terms/title", {"dcterms": DCTERMS}), short_name("http://x.org/", {})
-    ('dcterms:title', 'http://x.org/')
-    """
-    name = compact(ox.NamedNode(iri), {**DISPLAY_PREFIXES, **prefixes})
-    return iri if name.startswith("<") else name
-
-
-# -- the catalogue: labels and things, once per build ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A thing published under ``{base}/id/``: its IRI, kind, key, label and asserted types."""
-
-    iri: str
-    kind: str
-    key: str
-    label: str
-    types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """The best label of every labelled IRI, and every thing under ``{base}/id/`` (as subject or object)."""
-
-    base: str
-    prefixes: dict[str, str]
-    labels: dict[str, str]
-    things: dict[str, tuple[str, str]]
-    types: dict[str, tuple[str, ...]]
-
-    def label(self, iri: str) -> str | None:
-        """The label of ``iri``, if the store gives it one."""
-        return self.labels.get(iri)
-
-    def name(self, iri: str) -> str:
-        """What to call ``iri`` on a page: its label, else a prefixed name, else ``kind/key``."""
-        label = self.labels.get(iri)
-        if label:
-            return label
-        if iri in self.things:
-            return "/".join(self.things[iri])
-        return short_name(iri, self.prefixes)
-
-    def entry(self, iri: str) -> Entry:
-        """The browse entry of the thing ``iri``."""
-        kind, key = self.things[iri]
-        return Entry(iri, kind, key, self.name(iri), self.types.get(iri, ()))
-
-    def kinds(self) -> list[tuple[str, int, str]]:
-        """(kind, number of things, the label of their most common type), by kind."""
-        members: dict[str, list[str]] = {}
-        for iri, (kind, _) in self.things.items():
-            members.setdefault(kind, []).append(iri)
-        rows = []
-        for kind in sorted(members):
-            common = Counter(t for iri in members[kind] for t in self.types.get(iri, ())).most_common(1)
-            rows.append((kind, len(members[kind]), self.name(common[0][0]) if common else ""))
-        return rows
-
-    def members(self, kind: str | None = None, text: str = "") -> list[Entry]:
-        """The things of ``kind`` (all kinds if ``None``) whose label or key contains ``text``, by label."""
-        needle = text.strip().casefold()
-        entries = [
-            self.entry(iri) for iri, (k, key) in self.things.items()
-            if (kind is None or k == kind)
-            and (not needle or needle in self.name(iri).casefold() or needle in key.replace("-", " "))
-        ]
-        return sorted(entries, key=lambda e: (e.label.casefold(), e.kind, e.key))
-
-    def nearest(self, text: str, limit: int = 5) -> list[Entry]:
-        """The things whose label or key is closest to ``text`` (a mistyped key or a search)."""
-        words = text.replace("-", " ").replace("_", " ").replace("/", " ").strip()
-        if not words or not self.things:
-            return []
-        scores: dict[str, float] = {}
-        for choices in ({iri: self.name(iri) for iri in self.things},
-                        {iri: f"{kind} {key.replace('-', ' ')}" for iri, (kind, key) in self.things.items()}):
-            for _, score, iri in process.extract(words, choices, scorer=fuzz.WRatio, limit=limit * 2,
-                                                 processor=str.casefold):
-                scores[iri] = max(score, scores.get(iri, 0.0))
-        best = sorted(scores, key=lambda iri: (-scores[iri], self.name(iri)))[:limit]
-        return [self.entry(iri) for iri in best]
-
-
-def _language_rank(literal: ox.Literal) -> int:
-    language = (literal.language or "").lower()
-    return 0 if language == "en" else 1 if not language else 2 if language.startswith("en-") else 3
-
-
-def read_catalogue(store: ox.Store, ns: ProjectNamespaces) -> Catalogue:
-    """Read every label and every thing under ``{base}/id/`` from ``store``."""
-    labels: dict[str, tuple[tuple[int, int, str], str]] = {}
-    for rank, prop in enumerate(LABEL_PROPERTIES):
-        for quad in store.quads_for_pattern(None, ox.NamedNode(prop), None, None):
-            if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
-                key = (rank, _language_rank(quad.object), quad.object.value)
-                if quad.subject.value not in labels or key < labels[quad.subject.value][0]:
-                    labels[quad.subject.value] = (key, quad.object.value)
-    prefix = ns.base + "/id/"
-    query = ("SELECT DISTINCT ?t WHERE { { ?t ?p ?o } UNION { ?s ?p ?t } "
-             f'FILTER(isIRI(?t) && STRSTARTS(STR(?t), "{prefix}")) }}')
-    things = {}
-    for row in store.query(query, use_default_graph_as_union=True):
-        kind, slash, key = row["t"].value[len(prefix):].partition("/")
-        if kind and slash and key:
-            things[row["t"].value] = (kind, key)
-    types: dict[str, list[str]] = {}
-    inferred = ox.NamedNode(str(ns.graph(_INFERRED)))
-    for quad in store.quads_for_pattern(None, ox.NamedNode(TYPE), None, None):
-        if quad.subject.value in things and quad.graph_name != inferred:
-            types.setdefault(quad.subject.value, []).append(quad.object.value)
-    return Catalogue(
-        base=ns.base,
-        prefixes=ns.prefixes(),
-        labels={iri: label for iri, (_, label) in labels.items()},
-        things=things,
-        types={iri: tuple(sorted(set(values))) for iri, values in types.items()},
-    )
-
-
-_CACHE: dict[tuple[str, str], Catalogue] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def catalogue_for(store: ox.Store, ns: ProjectNamespaces, build: str | None) -> Catalogue:
-    """The catalogue of ``store``, read once per ``build`` id (every time if there is none)."""
-    if build is None:
-        return read_catalogue(store, ns)
-    key = (build, ns.base)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-    if cached is None:
-        cached = read_catalogue(store, ns)
-        with _CACHE_LOCK:
-            if len(_CACHE) >= 4:
-                _CACHE.clear()
-            _CACHE[key] = cached
-    return cached
 
 
 # -- one resource ----------------------------------------------------------------------------------
@@ -257,7 +85,7 @@ class Value:
     @property
     def inferred_only(self) -> bool:
         """Is this value stated only in the inferred graph?"""
-        return bool(self.graphs) and all(g == _INFERRED for g in self.graphs)
+        return bool(self.graphs) and all(g == INFERRED for g in self.graphs)
 
 
 @dataclass(frozen=True)
@@ -551,7 +379,7 @@ def neighbourhood(description: Description, href: Callable[[str], str],
             if target is not None:
                 links.append({"source": 0, "target": target, "name": statement.name})
     for row in description.incoming:
-        if all(g == _INFERRED for g in row.graphs):
+        if all(g == INFERRED for g in row.graphs):
             continue
         source = node(row.subject, row.subject_name)
         if source is not None:
@@ -594,6 +422,6 @@ def graph_facts(summary: GraphSummary, base: str) -> list[ox.Triple]:
         ox.Triple(graph, ox.NamedNode(RDFS + "label"), ox.Literal(f"{summary.name} graph", language="en")),
         ox.Triple(graph, ox.NamedNode(DCTERMS + "description"), ox.Literal(summary.description, language="en")),
         ox.Triple(graph, ox.NamedNode(VOID + "triples"),
-                  ox.Literal(str(summary.triples), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+                  ox.Literal(str(summary.triples), datatype=ox.NamedNode(XSD + "integer"))),
         ox.Triple(graph, ox.NamedNode(DCTERMS + "isPartOf"), ox.NamedNode(dataset_iri(base))),
     ]

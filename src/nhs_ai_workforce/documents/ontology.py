@@ -1,7 +1,8 @@
 """The aiwf ontology as published at ``/def/aiwf``: its RDF document and the model of its documentation.
 
 Both are made from the store's ``ontology`` graph, which the build has already rebased to the
-served base, once per build (:class:`OntologyDocs`), never per request.
+served base, by :func:`make_doc`: once per build (the web layer keeps it in the build's memo),
+never per request.
 
 **The RDF document is ``ontology/aiwf.ttl`` and nothing else**: the triples whose subject is
 the ontology IRI or a term under its namespace. The declarations of ``ontology/reused.ttl``
@@ -26,9 +27,9 @@ and rendered in the site's layout, with Jinja's escaping.
 from __future__ import annotations
 
 import difflib
-import threading
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyoxigraph as ox
@@ -36,14 +37,15 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from ..core.namespaces import VANN, ProjectNamespaces
+from ..core.formats import by_name
+from ..core.namespaces import VANN, ProjectNamespaces, curie
+from ..core.terms import to_oxigraph
 from ..store.live import build_time
 
 __all__ = [
     "RDF_TYPES",
     "SECTIONS",
     "OntologyDoc",
-    "OntologyDocs",
     "Ref",
     "Row",
     "Section",
@@ -54,10 +56,7 @@ __all__ = [
 
 #: The RDF syntaxes the document is written in: media type -> (file extension, pyoxigraph format).
 RDF_TYPES: dict[str, tuple[str, ox.RdfFormat]] = {
-    "text/turtle": ("ttl", ox.RdfFormat.TURTLE),
-    "application/rdf+xml": ("rdf", ox.RdfFormat.RDF_XML),
-    "application/ld+json": ("jsonld", ox.RdfFormat.JSON_LD),
-    "application/n-triples": ("nt", ox.RdfFormat.N_TRIPLES),
+    syntax.media_type: (syntax.extension, syntax.rdf) for syntax in map(by_name, ("ttl", "rdfxml", "jsonld", "nt"))
 }
 
 #: The kinds of term, in the order the documentation lists them: (section id, type, heading, badge).
@@ -161,8 +160,6 @@ class OntologyDoc:
     rdf: dict[str, bytes]
     triples: int
     build_id: str | None = None
-    #: Rendered pages, keyed by whatever the web layer renders them for; dropped with the build.
-    pages: dict[object, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def terms(self) -> dict[str, Term]:
@@ -227,6 +224,10 @@ def _usage_counts(store: ox.Store, ns: ProjectNamespaces) -> dict[str, int]:
 # -- the model ----------------------------------------------------------------------------------
 
 
+#: A local name a CURIE on the page may have: no further path or fragment.
+_LOCAL_NAME = re.compile(r"[^/#]+")
+
+
 class _Namer:
     """Names IRIs for the page: terms of the ontology by label, anything else by CURIE."""
 
@@ -234,15 +235,12 @@ class _Namer:
         self.graph = graph
         self.ns = ns
         prefixes = {prefix: iri for prefix, iri in ns.prefixes().items() if prefix != "id"}
-        self.prefixes = sorted(prefixes.items(), key=lambda item: -len(item[1]))
+        #: Longest namespace first: the order the serialised documents declare them in.
+        self.prefixes = dict(sorted(prefixes.items(), key=lambda item: -len(item[1])))
 
     def curie(self, iri: str) -> str:
         """``prefix:local`` for an IRI in a known namespace, else the IRI itself."""
-        for prefix, namespace in self.prefixes:
-            local = iri[len(namespace):]
-            if iri.startswith(namespace) and local and "/" not in local and "#" not in local:
-                return f"{prefix}:{local}"
-        return iri
+        return curie(iri, self.prefixes, local=_LOCAL_NAME) or iri
 
     def local_name(self, node: Node) -> str | None:
         """The local name of a term of this ontology, else ``None``."""
@@ -372,8 +370,6 @@ def _paragraphs(text: str | None) -> tuple[str, ...]:
 
 def serialise(graph: Graph, ns: ProjectNamespaces) -> dict[str, bytes]:
     """The document in every RDF syntax of :data:`RDF_TYPES`, triples sorted so bytes never vary."""
-    from ..core.terms import to_oxigraph
-
     triples = sorted(
         (ox.Triple(*(to_oxigraph(term) for term in triple)) for triple in graph),
         key=lambda t: (t.subject.value != str(ns.ontology), str(t.subject), str(t.predicate), str(t.object)),
@@ -382,7 +378,7 @@ def serialise(graph: Graph, ns: ProjectNamespaces) -> dict[str, bytes]:
     namer = _Namer(graph, ns)
     prefixes = {
         prefix: namespace
-        for prefix, namespace in namer.prefixes
+        for prefix, namespace in namer.prefixes.items()
         if any(iri.startswith(namespace) and namer.curie(iri) != iri for iri in used)
     }
     return {
@@ -426,20 +422,3 @@ def make_doc(store: ox.Store, base: str, build_id: str | None = None) -> Ontolog
         build_id=build_id,
     )
 
-
-class OntologyDocs:
-    """The ontology document of the live build, made the first time a build id (and base) is seen."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple[str | None, str] | None = None
-        self._doc: OntologyDoc | None = None
-
-    def get(self, build_id: str | None, store: ox.Store, base: str) -> OntologyDoc:
-        """The document for ``build_id``; a ``None`` id (no build directory) is never cached."""
-        key = (build_id, base)
-        with self._lock:
-            if self._doc is None or build_id is None or key != self._key:
-                self._doc = make_doc(store, base, build_id)
-                self._key = key
-            return self._doc

@@ -17,12 +17,13 @@ import yaml
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
+from ..core import vocab
 from .cells import CellError, parse_curie
 from .locations import Location
 
-SSSOM = Namespace("https://w3id.org/sssom/")
-PAV = Namespace("http://purl.org/pav/")
-SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
+SSSOM = Namespace(vocab.SSSOM)
+PAV = Namespace(vocab.PAV)
+SEMAPV = Namespace(vocab.SEMAPV)
 NO_TERM_FOUND = SSSOM.NoTermFound
 
 MAPPING_PREDICATES = frozenset(

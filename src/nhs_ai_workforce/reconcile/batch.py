@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .matcher import Candidate, Reconciler
+from .candidate import Candidate
+from .matcher import Reconciler
 
 #: The columns added to each row, in order.
 ADDED_COLUMNS = ("concept", "label", "score", "match", "soc2020", "isco")

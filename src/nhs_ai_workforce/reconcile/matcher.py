@@ -1,4 +1,4 @@
-"""Matching a messy job title (or a name) to the candidates of an :class:`~.index.Index`.
+"""Matching a messy job title (or a name) to the candidates of a :class:`~.catalogue.Catalogue`.
 
 Every label of every candidate is normalised once (:mod:`.normalise`). A query is normalised
 the same way and compared with the labels that share a word with it, allowing for typos
@@ -11,23 +11,7 @@ Scores run from 0 to 100. A label scores its *tier* (:data:`TIERS`: 100 for the 
 label, 99 for an alternative label or an initiative's own wording, 98 for a hidden label (a
 known misspelling), 96 for a curated synonym (:data:`SYNONYMS`), 75 for a SOC 2020 related
 job title of the concept's unit group, 70 if that group is only a related match) less
-penalties for:
-
-- typos and discipline-for-practitioner words (30 points times the share of the word that
-  differs; 4.5 for a discipline);
-- label words the query lacks: 12 for a leading modifier ("radiographer" lacks
-  "diagnostic"), 16 for a word inside the label ("business analyst" is not a "business
-  intelligence analyst"), 30 for the label's head noun, 8 when that head is a generic word such as *professional* or
-  *workforce*; twice as much when the query shares only weak words with the label
-  ("Engineer" is not a data engineer);
-- query words the label lacks: 4 for each word in front ("clinical data analyst", 10 at
-  most), 12 instead when the label lacks a word too (a different qualifier: "therapeutic
-  radiographer"), 12 for each word inside, 16 for each word after, since the last word of a
-  title usually says what the job is ("data analyst apprenticeship assessor"), 5 if it is
-  a generic word such as *doctor* or *specialist*, 6 for a word that takes the place of a
-  generic head ("AI engineer" for "AI professional"), 2 if that word is generic too
-  ("digital specialist" for "digital professional");
-- the label's words in another order (5).
+the penalties of :mod:`.scoring` (typos, missing and extra words, word order).
 
 A candidate's score is that of its best label. ``match`` is true only when the best
 candidate scores at least :data:`MATCH_THRESHOLD` and is clearly best: :data:`MATCH_MARGIN`
@@ -37,14 +21,16 @@ points ahead of the next candidate, or the only one whose label the query spells
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from .index import Entry, Index
+from .candidate import Candidate
+from .catalogue import Catalogue, Entity
+from .lexicon import SYNONYMS
 from .normalise import Variant, label_tokens, name_variants, title_variants
+from .scoring import align, stems, word_similarity
 
 # -- tuning --------------------------------------------------------------------------------
 
@@ -58,165 +44,10 @@ MATCH_MARGIN = 8.0
 #: Candidates scoring less are not returned.
 MIN_SCORE = 50.0
 
-TYPO_WEIGHT = 30.0
-DISCIPLINE_SIMILARITY = 0.85
-MISSING_MODIFIER = 12.0
-MISSING_INTERIOR = 16.0
-MISSING_HEAD = 30.0
-MISSING_GENERIC_HEAD = 8.0
-EXTRA_PREFIX = 4.0
-EXTRA_PREFIX_MAX = 10.0
-EXTRA_CONFLICTING = 12.0
-EXTRA_INFIX = 12.0
-EXTRA_SUFFIX = 16.0
-EXTRA_GENERIC_SUFFIX = 5.0
-REPLACES_GENERIC_HEAD = 6.0
-REPLACES_GENERIC_HEAD_WITH_GENERIC = 2.0
-WORD_ORDER = 5.0
 #: For typos that join or split words ("datascientist"), the query and a label with another
 #: number of words are also compared without spaces (rapidfuzz ``fuzz.ratio``).
 WHOLE_STRING_CUTOFF = 92.0
 WHOLE_STRING_PENALTY = 3.0
-
-#: Heads that stand for any role: "AI professional" covers AI engineers and AI leads.
-GENERIC_HEADS = frozenset({"professional", "specialist", "workforce", "staff", "worker"})
-#: Words that say little on their own: a query sharing only these with a label is weak.
-WEAK_WORDS = frozenset({
-    "analyst", "engineer", "scientist", "manager", "officer", "developer", "consultant",
-    "assistant", "administrator", "technician", "adviser", "advisor", "coordinator", "owner",
-    "doctor", "professional", "specialist", "staff", "worker", "workforce", "service",
-    "data", "digital", "clinical", "health", "medical", "general", "technology", "information",
-    "practitioner", "lead", "head", "director", "partner", "executive",
-})
-#: Words that may follow a job title without changing it: "radiology doctor".
-GENERIC_SUFFIXES = frozenset({"doctor", "professional", "specialist", "staff", "worker", "practitioner"})
-
-#: Curated names that are job titles in their own right, not names of the concept, so they
-#: are kept out of the SKOS labels; each is a title that in NHS and public-sector use means
-#: the concept (or a job inside the workforce group). Keys are ``kind/key`` paths.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    # NHS analytical teams have long called their data analysts information analysts
-    # (and BI, informatics, insight, reporting or health intelligence analysts).
-    "role/data-analyst": (
-        "information analyst", "business intelligence analyst", "informatics analyst",
-        "health intelligence analyst", "insight analyst", "reporting analyst",
-    ),
-    # Builders of data pipelines and platforms under other names.
-    "role/data-engineer": ("analytics engineer", "etl developer"),
-    # Clinical scientists are often titled by their specialism.
-    "role/clinical-scientist": ("clinical biochemist", "medical physicist", "clinical embryologist"),
-    # Clinicians working in informatics; CCIOs and CNIOs are the senior clinical informaticians.
-    "role/clinical-informatician": (
-        "nurse informatician", "nursing informatician", "health informatician",
-        "chief clinical information officer", "chief nursing information officer",
-    ),
-    # NHS bioinformatics scientists (a clinical science specialism) are clinical bioinformaticians.
-    "role/clinical-bioinformatician": ("bioinformatics scientist", "genomic bioinformatician"),
-    # A statistical analyst and a Government Statistical Service statistical officer do a
-    # statistician's work.
-    "role/statistician": ("statistical analyst", "statistical officer"),
-    # UK usage calls biostatisticians medical statisticians.
-    "role/biostatistician": ("medical statistician",),
-    # Machine learning is artificial intelligence.
-    "role/ai-professional": (
-        "machine learning engineer", "machine learning scientist", "machine learning specialist",
-    ),
-    # Staff in these jobs are in the Roadmap's 'Non Clinical, Admin' group.
-    "workforce-group/non-clinical-admin": (
-        "administrator", "administrative assistant", "administrative officer", "clerical officer",
-        "clerical assistant", "medical secretary", "ward clerk", "receptionist",
-        "medical receptionist", "personal assistant",
-    ),
-    "workforce-group/medic-general-practice": ("family doctor",),
-    "workforce-group/medic-clinical-radiology": ("neuroradiologist",),
-    # Radiographers imaging by modality, or reporting on images, are diagnostic radiographers.
-    "workforce-group/diagnostic-radiographer": ("reporting radiographer", "ct radiographer",
-                                                "mri radiographer"),
-}
-
-#: Words in -ician that do not name a practitioner of an -ics discipline.
-_NOT_DISCIPLINES = frozenset({
-    "physician", "clinician", "technician", "electrician", "optician", "beautician", "dietician",
-    "musician", "politician", "paediatrician", "pediatrician", "obstetrician", "geriatrician",
-})
-_STEM_RULES = (
-    ("ologist", "olog"), ("ology", "olog"), ("ician", "ic"), ("ical", "ic"), ("ics", "ic"),
-    ("ic", ""), ("ist", ""), ("grapher", "graph"), ("graphy", "graph"), ("eering", "eer"),
-    ("ytics", "y"), ("ysis", "y"), ("yst", "y"), ("ence", "ent"), ("ator", "at"), ("ative", "at"),
-    ("y", ""),
-)
-
-
-@lru_cache(maxsize=4096)
-def _stems(word: str) -> frozenset[str]:
-    """A word and the shorter forms it shares with its discipline or practitioner.
-
-    >>> sorted(_stems("informatician")) == sorted({"informatician", "informatic", "informat"})
-    True
-    >>> bool(_stems("statistics") & _stems("statistician")), bool(_stems("physics") & _stems("physician"))
-    (True, False)
-    """
-    out = {word}
-    if word in _NOT_DISCIPLINES:
-        return frozenset(out)
-    for _ in range(2):
-        for suffix, replacement in _STEM_RULES:
-            if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 5:
-                word = word[: -len(suffix)] + replacement
-                out.add(word)
-                break
-        else:
-            break
-    return frozenset(out)
-
-
-def word_similarity(a: str, b: str) -> float:
-    """How alike two words are for matching, 0 to 1 (0: not the same word).
-
-    >>> word_similarity("analyst", "analyst"), word_similarity("scienist", "scientist") > 0.8
-    (1.0, True)
-    >>> word_similarity("radiologist", "cardiologist"), word_similarity("data", "date")
-    (0.0, 0.0)
-    >>> word_similarity("informatics", "informatician")
-    0.85
-    """
-    if a == b:
-        return 1.0
-    best = 0.0
-    shortest = min(len(a), len(b))
-    if shortest >= 5 and a[0] == b[0]:
-        allowed = 2 if shortest >= 12 else 1
-        distance = OSA.distance(a, b, score_cutoff=allowed)
-        if distance <= allowed:
-            best = 1.0 - distance / max(len(a), len(b))
-    if best < DISCIPLINE_SIMILARITY and _stems(a) & _stems(b):
-        best = DISCIPLINE_SIMILARITY
-    return best
-
-
-# -- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One reconciliation candidate, best first in a result list."""
-
-    id: str
-    name: str
-    score: float
-    match: bool
-    types: list[dict[str, str]]
-    description: str | None = None
-    soc2020: str | None = None
-    isco: str | None = None
-    esco: str | None = None
-    #: The label that scored best, and how the query matched it: its kind (``pref``, ``alt``,
-    #: ``hidden``, ``used``, ``synonym``, ``example``...) when spelled exactly, else ``fuzzy``.
-    matched_label: str | None = None
-    matched_by: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -236,20 +67,20 @@ class _Score:
 
 
 class Reconciler:
-    """Matches text against one index; build it once per store build and share it."""
+    """Matches text against one catalogue; build it once per store build and share it."""
 
-    def __init__(self, index: Index, *, synonyms: Mapping[str, Sequence[str]] | None = None) -> None:
-        self.index = index
-        self.entries: tuple[Entry, ...] = index.entries
+    def __init__(self, catalogue: Catalogue, *, synonyms: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.catalogue = catalogue
+        self.entries: tuple[Entity, ...] = tuple(catalogue.entities.values())
         synonyms = SYNONYMS if synonyms is None else synonyms
         self._labels: list[_Label] = []
         seen: dict[tuple[int, tuple[str, ...]], int] = {}
         for number, entry in enumerate(self.entries):
-            path = entry.id.removeprefix(f"{index.base}/id/")
+            path = entry.id.removeprefix(f"{catalogue.base}/id/")
             named = [(label.text, label.kind) for label in entry.labels]
             named += [(text, "synonym") for text in synonyms.get(path, ())]
             for text, kind in named:
-                tokens = label_tokens(text, mode=entry.type.mode)
+                tokens = label_tokens(text, mode=entry.kind.mode)
                 if not tokens:
                     continue
                 label = _Label(number, tokens, TIERS[kind], text, kind)
@@ -263,7 +94,7 @@ class Reconciler:
         # per mode: the words of its labels, which labels hold each word, the labels as strings
         self._modes: dict[str, _ModeIndex] = {}
         for number, label in enumerate(self._labels):
-            mode = self.entries[label.entry].type.mode
+            mode = self.entries[label.entry].kind.mode
             self._modes.setdefault(mode, _ModeIndex()).add(number, label)
         self._similar_cache: dict[tuple[str, str], dict[str, float]] = {}
 
@@ -299,19 +130,9 @@ class Reconciler:
         out = []
         for rank, (number, best) in enumerate(scored[: limit if limit else None]):
             entry = self.entries[number]
-            out.append(Candidate(
-                id=entry.id,
-                name=entry.name,
-                score=round(best.score, 1),
-                match=is_match and rank == 0,
-                types=entry.types,
-                description=entry.description,
-                soc2020=entry.soc2020,
-                isco=entry.isco,
-                esco=entry.esco,
-                matched_label=best.label.text,
-                matched_by=best.label.kind if best.exact else "fuzzy",
-            ))
+            out.append(Candidate.of(entry, round(best.score, 1), is_match and rank == 0,
+                                    matched_label=best.label.text,
+                                    matched_by=best.label.kind if best.exact else "fuzzy"))
         return out
 
     def _order(self, item: tuple[int, _Score]) -> tuple:
@@ -327,9 +148,9 @@ class Reconciler:
             types = [types]
         allowed = set()
         for name in types:
-            found = self.index.type_for(name)
+            found = self.catalogue.type_for(name)
             if found is None:
-                known = ", ".join(t.key for t in self.index.types)
+                known = ", ".join(t.key for t in self.catalogue.types)
                 raise ValueError(f"unknown type {name!r}; expected one of {known} or a class IRI")
             allowed.add(found.key)
         return allowed
@@ -365,7 +186,7 @@ class Reconciler:
                 continue
             score = label.tier * ratio / 100.0 - variant.penalty - WHOLE_STRING_PENALTY
             self._keep(best, label, score, False)
-        for number in candidates:
+        for number in sorted(candidates):  # in label order, so ties go the same way every time
             label = self._labels[number]
             if not self._allowed(label, allowed):
                 continue
@@ -375,12 +196,14 @@ class Reconciler:
             self._keep(best, label, label.tier - penalty - variant.penalty, penalty == 0 and variant.penalty == 0)
 
     def _allowed(self, label: _Label, allowed: set[str] | None) -> bool:
-        return allowed is None or self.entries[label.entry].type.key in allowed
+        return allowed is None or self.entries[label.entry].kind.key in allowed
 
     @staticmethod
     def _keep(best: dict[int, _Score], label: _Label, score: float, exact: bool) -> None:
+        """Keep the entity's best label: the higher score, then an exact spelling, then the stronger
+        label; on a full tie the first in label order."""
         current = best.get(label.entry)
-        if current is None or score > current.score or (score == current.score and exact and not current.exact):
+        if current is None or (score, exact, label.tier) > (current.score, current.exact, current.label.tier):
             best[label.entry] = _Score(score, exact, label)
 
     def _similar(self, mode: str, token: str, index: _ModeIndex) -> dict[str, float]:
@@ -397,7 +220,7 @@ class Reconciler:
                 similarity = word_similarity(token, word)
                 if similarity > 0:
                     found[word] = max(found.get(word, 0.0), similarity)
-            for stem in _stems(token):
+            for stem in stems(token):
                 for word in index.by_stem.get(stem, ()):
                     if word != token and word not in found:
                         similarity = word_similarity(token, word)
@@ -426,90 +249,9 @@ class _ModeIndex:
             if word not in self.by_word:
                 self.by_word[word] = []
                 self.words.append(word)
-                for stem in _stems(word):
+                for stem in stems(word):
                     self.by_stem.setdefault(stem, set()).add(word)
             self.by_word[word].append(number)
-
-
-def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapping[str, float]]) -> float | None:
-    """The penalty of reading ``query`` as ``label`` (0: the same words), or ``None`` if they
-    share no word. ``similar`` maps each query word to the label words like it (0 to 1).
-
-    >>> same = {"data": {"data": 1.0}, "analyst": {"analyst": 1.0}}
-    >>> align(["clinical", "data", "analyst"], ["data", "analyst"], same)  # a word in front
-    4.0
-    >>> align(["data", "analyst", "assessor"], ["data", "analyst"], same)  # another job
-    16.0
-    >>> align(["data", "engineer"], ["data", "analyst"], same)  # another head, one weak word shared
-    76.0
-    """
-    used: set[int] = set()
-    positions: list[int | None] = [None] * len(label)
-    similarity_total = 0.0
-    weak_only = True
-    last = len(query)
-    # right to left: a title's head noun comes last, so align from the end
-    for j in range(len(label) - 1, -1, -1):
-        word = label[j]
-        choice: tuple[float, bool, int] | None = None
-        for i, token in enumerate(query):
-            if i in used:
-                continue
-            similarity = similar.get(token, {}).get(word, 0.0)
-            if similarity <= 0:
-                continue
-            key = (similarity, i < last, i)
-            if choice is None or key > choice:
-                choice = key
-        if choice is None:
-            continue
-        i = choice[2]
-        used.add(i)
-        positions[j] = i
-        last = i
-        similarity_total += (1.0 - choice[0]) * TYPO_WEIGHT
-        if word not in WEAK_WORDS and query[i] not in WEAK_WORDS:
-            weak_only = False
-    matched = [p for p in positions if p is not None]
-    if not matched:
-        return None
-    penalty = similarity_total
-    head_missing = positions[-1] is None
-    generic_head = label[-1] in GENERIC_HEADS
-    missing_factor = 2.0 if weak_only else 1.0
-    missing = 0
-    first_found = next(j for j, position in enumerate(positions) if position is not None)
-    for j, position in enumerate(positions):
-        if position is not None:
-            continue
-        missing += 1
-        if j == len(label) - 1:
-            penalty += MISSING_GENERIC_HEAD if generic_head else MISSING_HEAD * missing_factor
-        elif j > first_found:  # inside the label's phrase: "business [intelligence] analyst"
-            penalty += MISSING_INTERIOR * missing_factor
-        else:
-            penalty += MISSING_MODIFIER * missing_factor
-    if matched != sorted(matched):
-        penalty += WORD_ORDER
-    low, high = min(matched), max(matched)
-    prefix = 0.0
-    replaced_head = False
-    for i, token in enumerate(query):
-        if i in used:
-            continue
-        if i < low:
-            prefix += EXTRA_CONFLICTING if missing else EXTRA_PREFIX
-        elif i > high:
-            if head_missing and generic_head and not replaced_head:
-                generic = token in GENERIC_SUFFIXES
-                penalty += REPLACES_GENERIC_HEAD_WITH_GENERIC if generic else REPLACES_GENERIC_HEAD
-                replaced_head = True
-            else:
-                penalty += EXTRA_GENERIC_SUFFIX if token in GENERIC_SUFFIXES else EXTRA_SUFFIX
-        else:
-            penalty += EXTRA_INFIX
-    penalty += prefix if missing else min(prefix, EXTRA_PREFIX_MAX)
-    return penalty
 
 
 def _clearly_best(scores: Sequence[_Score]) -> bool:
@@ -533,7 +275,7 @@ def _properties(properties: Iterable[Mapping[str, object] | tuple[str, object]] 
     return wanted
 
 
-def _property_adjustment(entry: Entry, wanted: Mapping[str, set[str]]) -> float:
+def _property_adjustment(entry: Entity, wanted: Mapping[str, set[str]]) -> float:
     adjustment = 0.0
     for pid, values in wanted.items():
         have = getattr(entry, pid)

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .lexicon import ABBREVIATIONS
+
 # -- characters ----------------------------------------------------------------------------
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -122,36 +124,6 @@ def singular(word: str) -> str:
         return word[:-2]
     return word[:-1]
 
-
-#: Abbreviations spelled out (the plural ``GPs`` too). Applied to labels and queries alike,
-#: so "DDaT data specialist" and "digital, data and technology data specialist" meet.
-ABBREVIATIONS: dict[str, str] = {
-    "ddat": "digital data and technology",
-    "ai": "artificial intelligence",
-    "ml": "machine learning",
-    "nlp": "natural language processing",
-    "gp": "general practitioner",
-    "bi": "business intelligence",
-    "it": "information technology",
-    "ict": "information and communication technology",
-    "ccio": "chief clinical information officer",
-    "cnio": "chief nursing information officer",
-    "cio": "chief information officer",
-    "cdo": "chief data officer",
-    "cto": "chief technology officer",
-    "dpo": "data protection officer",
-    "dba": "database administrator",
-    "ahp": "allied health professional",
-    "hca": "healthcare assistant",
-    "hr": "human resources",
-    "info": "information",
-    "admin": "administrative",
-    "mgr": "manager",
-    "mngr": "manager",
-    "asst": "assistant",
-    "dept": "department",
-    "dr": "doctor",
-}
 
 #: Words joined to the next one, so "bio-informatician" meets "bioinformatician".
 _JOIN_PREFIXES = frozenset({"bio", "non"})

@@ -20,16 +20,16 @@ each triple in one graph, so this does not arise in the published data).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from ..core.errors import ServiceError
+from ..core.errors import ServiceError, Unavailable
 from ..core.settings import Settings
 from ..store.live import StoreError
+from .lexer import Lexed, lex
 from .negotiation import GRAPH_TYPES, SOLUTION_TYPES
 
 __all__ = [
@@ -38,17 +38,13 @@ __all__ = [
     "InProcessExecutor",
     "QueryJob",
     "QueryOutcome",
+    "dataset_options",
     "execute",
-    "has_dataset_clause",
-    "query_form",
 ]
 
 #: A result over the byte limit is the query's fault (too broad), so a 4xx: 400, not 413
 #: (which RFC 9110 reserves for oversize *request* content) and not 5xx (nothing failed).
 RESULT_TOO_LARGE_STATUS = 400
-
-QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 
 
 @dataclass(frozen=True)
@@ -56,7 +52,9 @@ class QueryJob:
     """One query to run: its text, the media type to write and the protocol's dataset (IRIs).
 
     ``base_iri`` resolves relative IRIs in the query (the protocol lets the service choose
-    it; the endpoint passes its own URL).
+    it; the endpoint passes its own URL). ``lexed`` is the text's scan (:func:`.lexer.lex`)
+    when the caller has made it, so no executor scans the text again; without it the
+    executor scans the text once itself.
     """
 
     text: str
@@ -64,6 +62,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None
+    lexed: Lexed | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,94 +77,6 @@ class Executor(Protocol):
     """Anything that runs a :class:`QueryJob`; raises only :class:`ServiceError`."""
 
     def run(self, job: QueryJob) -> QueryOutcome: ...
-
-
-# -- the query form, by a lexical scan ---------------------------------------------------
-
-_SPACE = re.compile(r"(?:\s+|#[^\n\r]*)*")
-_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\U000EFFFF](?:[\w.\-\u00B7-\U000EFFFF]*[\w\-\u00B7-\U000EFFFF])?)?:")
-_WORD = re.compile(r"[A-Za-z]+")
-_TOKEN = re.compile(r"\S{1,20}")
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of ``offset`` in ``text``."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _malformed(text: str, offset: int, expected: str) -> ServiceError:
-    line, column = _position(text, offset)
-    found = _TOKEN.match(text, offset)
-    what = f"found {found.group()!r}" if found else "the query ends there"
-    return ServiceError(400, "Malformed query", f"expected {expected}; {what}", line, column)
-
-
-def query_form(text: str) -> str:
-    """``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE`` or ``UPDATE``: the first keyword after the prologue.
-
-    A lexical scan (comments, ``BASE`` and ``PREFIX`` declarations skipped), so the result
-    formats can be chosen before the query runs; Oxigraph still parses the whole query.
-
-    :raises ServiceError: 400 with the line and column, if no such keyword comes first.
-
-    >>> query_form("PREFIX : <http://example.org/> # comment\\nselect * { ?s ?p ?o }")
-    'SELECT'
-    >>> query_form("BASE <http://example.org/> INSERT DATA { <a> <b> <c> }")
-    'UPDATE'
-    """
-    offset = _SPACE.match(text).end()
-    while True:
-        word = _WORD.match(text, offset)
-        keyword = word.group().upper() if word else ""
-        if keyword == "BASE":
-            offset = _SPACE.match(text, word.end()).end()
-            iri = _IRI.match(text, offset)
-            if not iri:
-                raise _malformed(text, offset, "an IRI after BASE")
-            offset = _SPACE.match(text, iri.end()).end()
-        elif keyword == "PREFIX":
-            offset = _SPACE.match(text, word.end()).end()
-            name = _PNAME_NS.match(text, offset)
-            if not name:
-                raise _malformed(text, offset, "a prefix name such as 'ex:' after PREFIX")
-            offset = _SPACE.match(text, name.end()).end()
-            iri = _IRI.match(text, offset)
-            if not iri:
-                raise _malformed(text, offset, "an IRI after the prefix name")
-            offset = _SPACE.match(text, iri.end()).end()
-        elif keyword in QUERY_FORMS:
-            return keyword
-        elif keyword in UPDATE_KEYWORDS:
-            return "UPDATE"
-        else:
-            if offset >= len(text):
-                raise ServiceError(400, "Missing query", "the query is empty (nothing but spaces and comments)")
-            raise _malformed(text, offset, "SELECT, ASK, CONSTRUCT or DESCRIBE")
-
-
-_IGNORED = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'
-    r"|'(?:[^'\\\n\r]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
-    r"|#[^\n\r]*",
-    re.DOTALL,
-)
-_FROM = re.compile(r"(?<![\w:?$\-.])FROM(?![\w:\-])", re.IGNORECASE)
-
-
-def has_dataset_clause(text: str) -> bool:
-    """Does the query name its own dataset (``FROM`` or ``FROM NAMED``)?
-
-    >>> has_dataset_clause("SELECT * FROM <http://example.org/g> { ?s ?p ?o }")
-    True
-    >>> has_dataset_clause("SELECT ?from { ?from <http://example.org/FROM> 'from' }")
-    False
-    """
-    return bool(_FROM.search(_IGNORED.sub(" ", text)))
 
 
 # -- execution ---------------------------------------------------------------------------
@@ -220,7 +131,7 @@ def dataset_options(job: QueryJob) -> dict[str, object]:
             "default_graph": _iris(job.default_graphs, "default-graph-uri"),
             "named_graphs": _iris(job.named_graphs, "named-graph-uri"),
         }
-    if has_dataset_clause(job.text):
+    if (job.lexed or lex(job.text)).has_dataset:
         return {}
     return {"use_default_graph_as_union": True}
 
@@ -294,5 +205,5 @@ class InProcessExecutor:
         try:
             store = self.store_provider()
         except StoreError as error:
-            raise ServiceError(503, "Store unavailable", str(error)) from None
+            raise Unavailable(str(error)) from None
         return execute(store, job, result_limit_bytes=self.result_limit_bytes)

@@ -2,19 +2,20 @@
 
 Oxigraph follows ``SERVICE <http://...>`` to any host and fetches ``LOAD <http://...>``;
 rdflib also fetches ``FROM <http://...>`` and reads ``LOAD <file:...>``. None of that may
-happen on a public endpoint, so :func:`check_query` refuses it with the reason. The query is
-scanned as tokens: strings, IRIs and comments are skipped, and prefixed names (``ex:service``),
-blank node labels (``_:load``), variables (``?service``) and language tags (``@add``) are never
-keywords. The rules, in the order they are checked:
+happen on a public endpoint, so :func:`check_query` refuses it with the reason. It judges the
+one lexical scan of :mod:`.lexer` (strings, IRIs and comments skipped; prefixed names, blank
+node labels, variables and language tags never keywords), which the caller may have made
+already. The rules, in the order they are checked (keywords and dataset clauses in the order
+they appear in the text):
 
 ================================================================  ======
 the text is larger than ``max_bytes`` (UTF-8)                      413
 it nests ``(``, ``{`` or ``[`` more than :data:`MAX_NESTING` deep  400
 ``SERVICE`` anywhere                                               400
 ``LOAD`` anywhere (even on the update route)                       400
-an update keyword (``INSERT``, ``DELETE``, ``CLEAR``, ``DROP``,    400
-``CREATE``, ``ADD``, ``MOVE``, ``COPY``) in a query (not a query;
-the protocol layer answers 403 to update *operations*)
+an update keyword (:data:`~.lexer.UPDATE_KEYWORDS`: ``INSERT``,    400
+``DELETE``, ``WITH``...) in a query (not a query; the protocol
+layer answers 403 to update *operations*)
 ``FROM`` / ``FROM NAMED`` (or, in an update, ``USING`` /           400
 ``USING NAMED``) naming an IRI that is not a graph of the store
 ================================================================  ======
@@ -25,7 +26,7 @@ the protocol layer answers 403 to update *operations*)
 the project's), else the project's graphs ``{base}/id/graph/{name}`` for the names in
 :data:`~nhs_ai_workforce.core.namespaces.GRAPHS` under ``settings.base``. Without either,
 :func:`check_query` leaves ``FROM`` to the executor, which checks it against the store
-before running the query (:mod:`.workers`). Neither Oxigraph nor this code ever dereferences
+before running the query (:mod:`.pool`). Neither Oxigraph nor this code ever dereferences
 a graph name, so an IRI that is refused is never fetched.
 
 Nesting: Oxigraph's query parser is recursive, and a deeply nested query overflows its stack
@@ -36,7 +37,7 @@ parse). Nested blank-node property lists (``[ ?p [ ?p ... ] ]``) do not crash bu
 polynomial time: 0.7 s at 64 levels, 4 s at 100, 83 s at 200. Real queries rarely nest more
 than ten levels, so the limit of 64 leaves a wide margin below every crash. Long flat chains
 (``?a + ?a + ...``, ``{} UNION {} ...``, ``!!!...``) can overflow the stack too; the query
-workers (:mod:`.workers`) run queries on a 512 MB stack, where each such chain we measured
+workers (:mod:`.pool`) run queries on a 512 MB stack, where each such chain we measured
 at the default request-size limit (256 KB) parses, and a process that crashes all the same is
 replaced.
 
@@ -46,42 +47,26 @@ which reports it with its line and column.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from urllib.parse import urljoin
+from collections.abc import Iterable
 
 from ..core.errors import ServiceError
 from ..core.namespaces import GRAPHS
 from ..core.settings import DEFAULT_BASE, Settings
+from .lexer import UPDATE_KEYWORDS, DatasetClause, Lexed, lex
 
-__all__ = ["MAX_NESTING", "UPDATE_KEYWORDS", "QueryRefused", "check_dataset", "check_query", "store_graphs"]
+__all__ = [
+    "MAX_NESTING",
+    "UPDATE_KEYWORDS",
+    "QueryRefused",
+    "check_dataset",
+    "check_lexed",
+    "check_query",
+    "check_size",
+    "store_graphs",
+]
 
 #: The deepest nesting of ``(``, ``{`` and ``[`` a query may have.
 MAX_NESTING = 64
-
-#: Keywords that only appear in SPARQL Update (``LOAD`` has its own rule).
-UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY"})
-
-# One alternative per token kind; the first that matches at a position wins.
-_TOKEN = re.compile(
-    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
-    r"|'(?:[^'\\\n\r]|\\.)*'"
-    r"|\#[^\n\r]*"  # comments
-    r"|[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"  # variables
-    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
-    r"|\^\^"  # datatype marker
-    r"|\s+)"
-    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"  # IRIs (no spaces, so never a '<' comparison)
-    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"  # ex:a, :a, _:b
-    r"|(?P<number>\d*\.?\d+(?:[eE][+-]?\d+)?)"
-    r"|(?P<word>[^\W\d]\w*)"
-    r"|(?P<open>[({\[])"
-    r"|(?P<close>[)}\]])"
-    r"|(?P<other>.)",
-    re.DOTALL,
-)
 
 
 class QueryRefused(ServiceError):
@@ -104,26 +89,6 @@ def store_graphs(settings: Settings | None = None) -> frozenset[str]:
     return frozenset(f"{base}/id/graph/{name}" for name in GRAPHS)
 
 
-def _tokens(text: str) -> Iterator[tuple[str, str]]:
-    """``(kind, text)`` for every significant token: iri, pname, word, open, close, other."""
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind not in ("skip", "number"):
-            yield kind, match.group()
-
-
-def _expand(kind: str, value: str, prefixes: dict[str, str], base: str | None) -> str | None:
-    """The absolute IRI an ``iri`` or ``pname`` token stands for, or ``None`` if unknown."""
-    if kind == "iri":
-        iri = value[1:-1]
-        return urljoin(base, iri) if base else iri
-    if kind == "pname":
-        prefix, _, local = value.partition(":")
-        namespace = prefixes.get(prefix)
-        return None if namespace is None else namespace + re.sub(r"\\(.)", r"\1", local)
-    return None
-
-
 def check_query(
     text: str,
     *,
@@ -131,114 +96,95 @@ def check_query(
     settings: Settings | None = None,
     update: bool = False,
     allowed_graphs: Iterable[str] | None = None,
-) -> None:
-    """Refuse ``text`` if it breaks a rule of the module docstring; return quietly otherwise.
+    lexed: Lexed | None = None,
+) -> Lexed:
+    """Refuse ``text`` if it breaks a rule of the module docstring; return its scan otherwise.
 
     :param settings: the project's graphs under ``settings.base`` are those ``FROM`` may name.
     :param update: ``text`` is an update for the update route: update keywords are allowed
         (``LOAD`` and ``SERVICE`` never are) and ``USING`` is checked like ``FROM``.
     :param allowed_graphs: the graphs ``FROM`` / ``USING`` may name (instead of the
         project's). With neither this nor ``settings``, ``FROM`` is not checked here.
+    :param lexed: ``lex(text)``, if the caller has it (the text is then not scanned again).
     :raises QueryRefused: with the reason and an HTTP status.
 
-    >>> check_query("SELECT ?service { ?service a <http://example.org/SERVICE> }", max_bytes=1000)
+    >>> check_query("SELECT ?service { ?service a <http://example.org/SERVICE> }", max_bytes=1000).form
+    'SELECT'
     >>> check_query("SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }", max_bytes=1000)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     nhs_ai_workforce.sparql.guard.QueryRefused: Query refused: SERVICE is not allowed: ...
     """
+    check_size(text, max_bytes)
+    lexed = lexed or lex(text)
+    check_lexed(lexed, settings=settings, update=update, allowed_graphs=allowed_graphs)
+    return lexed
+
+
+def check_size(text: str, max_bytes: int) -> None:
+    """The first rule, before anything scans the text: 413 over ``max_bytes`` (UTF-8)."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryRefused(f"the query is {size} bytes; the limit is {max_bytes}", 413, "Query too large")
-    tokens = list(_tokens(text))
-    _check_nesting(tokens)
+
+
+def check_lexed(
+    lexed: Lexed,
+    *,
+    settings: Settings | None = None,
+    update: bool = False,
+    allowed_graphs: Iterable[str] | None = None,
+) -> None:
+    """The rules after the size, judged on a scan (the parameters are those of :func:`check_query`)."""
+    if lexed.depth > MAX_NESTING:
+        raise QueryRefused(
+            f"the query nests {lexed.depth} levels deep; the limit is {MAX_NESTING}. "
+            "Flatten the nested groups, brackets or parentheses",
+            title="Query too deeply nested",
+        )
     if allowed_graphs is not None:
         allowed: frozenset[str] | None = frozenset(allowed_graphs)
     else:
         allowed = store_graphs(settings) if settings is not None else None
-    prefixes: dict[str, str] = {}
-    base: str | None = None
     dataset_keyword = "USING" if update else "FROM"
-    for index, (kind, value) in enumerate(tokens):
-        if kind != "word":
-            continue
-        keyword = value.upper()
-        if keyword == "SERVICE":
-            raise QueryRefused(
-                "SERVICE is not allowed: queries cannot reach other endpoints (federated queries are refused)"
-            )
-        if keyword == "LOAD":
-            raise QueryRefused("LOAD is not allowed: the endpoint never fetches data from other hosts or files")
-        if keyword in UPDATE_KEYWORDS and not update:
-            raise QueryRefused(
-                f"{keyword} is SPARQL Update and this endpoint is read-only: it runs queries only "
-                "(an update sent as an update operation gets 403)",
-                title="Not a query",
-            )
-        if keyword in ("PREFIX", "BASE"):
-            base, prefixes = _declare(keyword, tokens, index, base, prefixes)
-        elif keyword == dataset_keyword and allowed is not None:
-            _check_dataset_clause(tokens, index, prefixes, base, allowed, keyword)
+    clauses = [clause for clause in lexed.datasets if clause.keyword.split()[0] == dataset_keyword]
+    marks = sorted([*((offset, keyword) for keyword, offset in lexed.keywords),
+                    *((clause.offset, clause) for clause in clauses if allowed is not None)],
+                   key=lambda mark: mark[0])
+    for _, mark in marks:
+        if isinstance(mark, DatasetClause):
+            _check_dataset_clause(mark, allowed)
+        else:
+            _check_keyword(mark, update)
 
 
-def _declare(
-    keyword: str, tokens: list[tuple[str, str]], index: int, base: str | None, prefixes: dict[str, str]
-) -> tuple[str | None, dict[str, str]]:
-    """Record a ``PREFIX`` or ``BASE`` declaration (malformed ones are left to the parser)."""
-    following = tokens[index + 1 : index + 3]
-    if keyword == "BASE" and following and following[0][0] == "iri":
-        base = _expand("iri", following[0][1], {}, base)
-    elif keyword == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
-        name = following[0][1]
-        if name.endswith(":") and name.count(":") == 1:
-            prefixes = {**prefixes, name[:-1]: _expand("iri", following[1][1], {}, base) or ""}
-    return base, prefixes
+def _check_keyword(keyword: str, update: bool) -> None:
+    if keyword == "SERVICE":
+        raise QueryRefused(
+            "SERVICE is not allowed: queries cannot reach other endpoints (federated queries are refused)"
+        )
+    if keyword == "LOAD":
+        raise QueryRefused("LOAD is not allowed: the endpoint never fetches data from other hosts or files")
+    if keyword in UPDATE_KEYWORDS and not update:
+        raise QueryRefused(
+            f"{keyword} is SPARQL Update and this endpoint is read-only: it runs queries only "
+            "(an update sent as an update operation gets 403)",
+            title="Not a query",
+        )
 
 
-def _check_dataset_clause(
-    tokens: list[tuple[str, str]],
-    index: int,
-    prefixes: dict[str, str],
-    base: str | None,
-    allowed: frozenset[str],
-    keyword: str,
-) -> None:
+def _check_dataset_clause(clause: DatasetClause, allowed: frozenset[str]) -> None:
     """``FROM [NAMED] <iri>`` / ``USING [NAMED] <iri>`` must name a graph of the store."""
-    position = index + 1
-    clause = keyword
-    if position < len(tokens) and tokens[position][0] == "word" and tokens[position][1].upper() == "NAMED":
-        clause += " NAMED"
-        position += 1
-    if position >= len(tokens) or tokens[position][0] not in ("iri", "pname"):
-        return  # not a dataset clause the parser will accept; it reports the error
-    kind, value = tokens[position]
-    iri = _expand(kind, value, prefixes, base)
-    if iri is None:
-        raise QueryRefused(f"{clause} {value} uses an undeclared prefix")
-    if iri not in allowed:
-        raise QueryRefused(f"{clause} <{iri}> {_not_in_store(allowed)}")
+    if clause.iri is None:
+        raise QueryRefused(f"{clause.keyword} {clause.written} uses an undeclared prefix")
+    if clause.iri not in allowed:
+        raise QueryRefused(f"{clause.keyword} <{clause.iri}> {_not_in_store(allowed)}")
 
 
 def _not_in_store(allowed: frozenset[str]) -> str:
     names = sorted(allowed)
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"is not a graph of this store; queries cannot read other hosts or files. The graphs are: {shown}"
-
-
-def _check_nesting(tokens: list[tuple[str, str]]) -> None:
-    depth = deepest = 0
-    for kind, _ in tokens:
-        if kind == "open":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif kind == "close":
-            depth = max(depth - 1, 0)
-    if deepest > MAX_NESTING:
-        raise QueryRefused(
-            f"the query nests {deepest} levels deep; the limit is {MAX_NESTING}. "
-            "Flatten the nested groups, brackets or parentheses",
-            title="Query too deeply nested",
-        )
 
 
 def check_dataset(

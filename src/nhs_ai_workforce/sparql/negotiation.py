@@ -1,7 +1,8 @@
 """Content negotiation: which media type answers a request, from ``Accept`` or a ``format`` parameter.
 
 The media types the endpoint can write, each tied to the Oxigraph serialiser that writes it,
-live here too, so the protocol layer, the executor and the service description share one table.
+live here too (derived from :mod:`nhs_ai_workforce.core.formats`, the one table of syntaxes),
+so the protocol layer, the executor and the service description share one table.
 
 ``Accept`` is read as RFC 9110 section 12.5.1 says: a list of media ranges with optional
 ``q`` weights (0 to 1, default 1); each offered type takes the weight of the *most specific*
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from ..core.errors import ServiceError
+from ..core.formats import RDF_ALIASES, RDF_SYNTAXES, RESULT_ALIASES, RESULT_SYNTAXES, by_media_type
 
 __all__ = [
     "DESCRIPTION_TYPES",
@@ -46,34 +48,21 @@ __all__ = [
 #: SELECT and ASK results. Canonical types first; ``application/json`` and ``application/xml``
 #: are aliases for clients that only know the generic types.
 SOLUTION_TYPES: dict[str, ox.QueryResultsFormat] = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/xml": ox.QueryResultsFormat.XML,
+    **{syntax.media_type: syntax.results for syntax in RESULT_SYNTAXES},
+    **{alias: by_media_type(target).results for alias, target in RESULT_ALIASES.items()},
 }
 
 #: CONSTRUCT and DESCRIBE results (TriG and N-Quads put the triples in the default graph).
 GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/json": ox.RdfFormat.JSON_LD,
-    "application/xml": ox.RdfFormat.RDF_XML,
+    **{syntax.media_type: syntax.rdf for syntax in RDF_SYNTAXES},
+    **{alias: by_media_type(target).rdf for alias, target in RDF_ALIASES.items()},
 }
 
-#: The service description: an RDF graph, Turtle by default.
+#: The service description: an RDF graph, Turtle by default (the syntaxes without graphs).
 DESCRIPTION_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/json": ox.RdfFormat.JSON_LD,
-    "application/xml": ox.RdfFormat.RDF_XML,
+    media_type: GRAPH_TYPES[media_type]
+    for media_type in ("text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples",
+                       *RDF_ALIASES)
 }
 
 #: Every media type the endpoint writes, for the result kind that goes with it.
@@ -83,21 +72,18 @@ MEDIA_TYPES: dict[str, tuple[ox.QueryResultsFormat | None, ox.RdfFormat | None]]
 }
 
 #: ``format`` short names: each names the candidate types in order; the first one offered wins,
-#: so ``json`` is SPARQL JSON for SELECT and JSON-LD for CONSTRUCT.
+#: so ``json`` is SPARQL JSON for SELECT and JSON-LD for CONSTRUCT (the results syntax first,
+#: then the RDF syntax its generic type, ``application/json``, stands for).
+_GENERIC = {target: alias for alias, target in RESULT_ALIASES.items()}
+
+
+def _candidates(media_type: str) -> tuple[str, ...]:
+    twin = RDF_ALIASES.get(_GENERIC.get(media_type, ""))
+    return (media_type, twin) if twin else (media_type,)
+
+
 FORMAT_NAMES: dict[str, tuple[str, ...]] = {
-    "json": ("application/sparql-results+json", "application/ld+json"),
-    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "csv": ("text/csv",),
-    "tsv": ("text/tab-separated-values",),
-    "ttl": ("text/turtle",),
-    "turtle": ("text/turtle",),
-    "nt": ("application/n-triples",),
-    "ntriples": ("application/n-triples",),
-    "jsonld": ("application/ld+json",),
-    "rdfxml": ("application/rdf+xml",),
-    "trig": ("application/trig",),
-    "nq": ("application/n-quads",),
-    "nquads": ("application/n-quads",),
+    name: _candidates(syntax.media_type) for syntax in (*RESULT_SYNTAXES, *RDF_SYNTAXES) for name in syntax.names
 }
 
 _FORMS = {

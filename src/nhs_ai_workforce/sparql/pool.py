@@ -8,12 +8,13 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
 - **Time limit.** When it passes, the child is killed with ``SIGKILL`` and the request gets
   **504 Query timed out** ("query timed out after N s"). 504 rather than 503: the endpoint is
   up and serving, it is the query engine behind it (the gateway's upstream) that gave no answer
-  in time; 503 stays reserved for "no store". Retrying the same query will time out again.
+  in time; 503 stays reserved for "no store" and "no capacity". Retrying the same query will
+  time out again.
 - **Warm spare.** The pool keeps ``query_workers`` children for concurrent queries plus one
   spare, all with the store already open, so after a kill the next query is answered at once
   by a ready child while a replacement starts in the background. Children are forked from a
   ``forkserver`` that has imported pyoxigraph already, so a replacement is ready in tens of
-  milliseconds.
+  milliseconds (the process plumbing is :mod:`nhs_ai_workforce.core.processes`).
 - **Crashes.** A child that dies on a query (a stack overflow in Oxigraph's recursive code,
   memory exhausted under the cap) is reported as **400 Query too demanding** when it died of
   ``SIGSEGV``/``SIGBUS``/``SIGABRT``/``SIGKILL`` (resource exhaustion: the same query would do
@@ -32,7 +33,7 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   swapped in. Many processes share the on-disk store; nothing is parsed at startup.
 - **Busy.** At most ``query_workers`` queries run at once per server process; a request that
   finds them all busy waits for one (up to the time limit, since every query ends by then)
-  and otherwise gets 503 ("try again").
+  and otherwise gets 503 with ``Retry-After`` (as do a missing store and a stopping pool).
 - **Shutdown.** :meth:`PooledExecutor.close` (also run at interpreter exit and when the
   executor is garbage-collected) kills the children. A child whose parent process disappears
   (a server worker killed with ``SIGKILL``) notices within a second and exits, even in the
@@ -42,151 +43,51 @@ Every query passes :func:`.guard.check_query` again here, so the pool refuses ``
 ``LOAD``, updates and deep nesting whichever caller sends it, before a child is involved; the
 child then refuses ``FROM`` / ``FROM NAMED`` and ``default-graph-uri`` / ``named-graph-uri``
 naming a graph that is neither in the store it has open nor one of the project's graphs
-(:func:`.guard.check_dataset`).
+(:func:`.guard.check_lexed`, :func:`.guard.check_dataset`). The text is scanned once: by the
+caller (:attr:`.execution.QueryJob.lexed`) or else here, and the child reuses that scan.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes.util
 import logging
-import multiprocessing
 import os
 import signal
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from multiprocessing import forkserver
+from dataclasses import replace
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import Any
 
-from ..core.errors import ServiceError
+from ..core.errors import BadRequest, ServiceError, Unavailable
+from ..core.processes import Child, context, in_child, limit_memory, preload, query_allocator, stop, stop_all
 from ..core.settings import Settings
 from .execution import QueryJob, QueryOutcome, execute
-from .guard import check_dataset, check_query, store_graphs
+from .guard import check_dataset, check_lexed, check_query, store_graphs
 
-__all__ = ["PooledExecutor", "ProcessTimedOut", "query_allocator", "run_in_process"]
+__all__ = ["PooledExecutor"]
 
-#: The stack of the thread that runs queries in a child.
-STACK_BYTES = 512 * 1024 * 1024
 #: How long a new child may take to open the store and say it is ready.
 START_TIMEOUT_S = 60.0
+#: ``Retry-After`` (seconds) when no query worker could take a query.
+RETRY_S = 5
 #: Signals that mean the query exhausted the stack or the memory cap (or the kernel killed it).
 _EXHAUSTED = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGKILL}
-#: Modules the forkserver imports once, so each forked child starts warm.
-_PRELOAD = ["nhs_ai_workforce.sparql.pool"]
 
-_context_lock = threading.Lock()
+preload(__name__)  # the forkserver imports this module, so each forked child starts warm
 _log = logging.getLogger(__name__)
 
 
-def query_allocator(choice: str) -> str | None:
-    """The ``malloc`` library query processes preload for ``choice`` (``settings.query_allocator``).
-
-    ``auto``: jemalloc where it is installed (Debian: ``libjemalloc2``), else ``None``;
-    ``system``: ``None`` (glibc's malloc); anything else: the path of a shared library.
-    Oxigraph's sorting, grouping and hashing allocate heavily: with jemalloc the same query
-    runs up to a third faster than with glibc's malloc (``benchmarks/``).
-    """
-    if choice == "system":
-        return None
-    if choice == "auto":
-        return ctypes.util.find_library("jemalloc")
-    if not Path(choice).is_file():
-        raise ValueError(f"AIWF_QUERY_ALLOCATOR: {choice!r} is not 'auto', 'system' or a shared library file")
-    return choice
-
-
-def _context(allocator: str | None = None) -> multiprocessing.context.BaseContext:
-    """The ``forkserver`` context (``spawn`` where there is none), with this module preloaded.
-
-    The first call starts the forkserver, with ``allocator`` in ``LD_PRELOAD`` when given, so
-    every query process forked from it uses that ``malloc``.
-    """
-    with _context_lock:
-        try:
-            context = multiprocessing.get_context("forkserver")
-        except ValueError:  # pragma: no cover - platforms without fork
-            return multiprocessing.get_context("spawn")
-        context.set_forkserver_preload(_PRELOAD)
-        if allocator and not _forkserver_running():
-            _start_forkserver(allocator)
-        return context
-
-
-def _forkserver_running() -> bool:
-    return getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
-
-
-def _start_forkserver(allocator: str) -> None:
-    saved = os.environ.get("LD_PRELOAD")
-    os.environ["LD_PRELOAD"] = f"{allocator} {saved}" if saved else allocator
-    try:
-        forkserver.ensure_running()
-        _log.info("query processes use %s", allocator)
-    finally:
-        if saved is None:
-            del os.environ["LD_PRELOAD"]
-        else:
-            os.environ["LD_PRELOAD"] = saved
-
-
 # -- the child ---------------------------------------------------------------------------
-
-
-def _limit_memory(megabytes: int) -> None:
-    if megabytes <= 0:
-        return
-    try:
-        import resource
-
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - not on this platform
-        pass
-
-
-def _in_child(lifeline: Connection, target: Callable[..., None], *args: Any) -> None:
-    """Run ``target(*args)`` on a thread with a large stack; exit if the parent goes away.
-
-    The main thread only watches ``lifeline``, a pipe whose writing end only the parent holds
-    and never writes to: it reads as closed once the parent has exited, however it exited.
-    (The parent pid would not do: forked by the forkserver, a child's parent is the
-    forkserver, which lives as long as its children.) pyoxigraph releases the GIL while it
-    evaluates, so the watch goes on during a long query and ``os._exit`` ends it at once.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which closes us
-    for stack in (STACK_BYTES, STACK_BYTES // 8, 0):  # smaller if the memory cap leaves no room
-        threading.stack_size(stack)
-        worker = threading.Thread(target=target, args=args, name="aiwf-query", daemon=True)
-        try:
-            worker.start()
-        except RuntimeError:
-            continue
-        finally:
-            threading.stack_size(0)
-        break
-    else:
-        os._exit(70)
-    while worker.is_alive():
-        try:
-            if lifeline.poll(0.5):  # the parent never writes: readable means closed
-                os._exit(0)
-        except (EOFError, OSError):
-            os._exit(0)
-    os._exit(0)
 
 
 def _query_child(
     conn: Connection, lifeline: Connection, settings: Settings, result_limit_bytes: int | None, memory_mb: int
 ) -> None:
     """The entry point of a query child: open the store, then answer jobs until the pipe closes."""
-    _limit_memory(memory_mb)
-    _in_child(lifeline, _serve_queries, conn, settings, result_limit_bytes)
+    limit_memory(memory_mb)
+    in_child(lifeline, _serve_queries, conn, settings, result_limit_bytes)
 
 
 def _graphs_of(store, settings: Settings) -> frozenset[str]:
@@ -197,8 +98,16 @@ def _graphs_of(store, settings: Settings) -> frozenset[str]:
     return frozenset(named) | store_graphs(settings)
 
 
-def _error_reply(status: int, title: str, message: str, line=None, column=None) -> tuple[str, tuple]:
-    return ("error", (status, title, message, line, column))
+def _error_reply(error: ServiceError) -> tuple[str, tuple]:
+    return ("error", (error.status, error.title, error.message, error.line, error.column, error.retry_after))
+
+
+def _error(payload: tuple) -> ServiceError:
+    """The :class:`ServiceError` of an error reply (503s as :class:`Unavailable`)."""
+    status, title, message, line, column, retry_after = payload
+    if status == 503:
+        return Unavailable(message, title, retry_after or RETRY_S)
+    return ServiceError(status, title, message, line, column)
 
 
 def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int | None) -> None:
@@ -218,17 +127,19 @@ def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int
             opened = store.get()
             if graphs[0] != store.build_id:
                 graphs = (store.build_id, _graphs_of(opened, settings))
-            check_query(job.text, max_bytes=settings.max_request_bytes, allowed_graphs=graphs[1])
+            check_lexed(job.lexed, allowed_graphs=graphs[1])  # the parent scanned the text
             check_dataset(job.default_graphs, job.named_graphs, allowed_graphs=graphs[1])
             reply: tuple = ("ok", execute(opened, job, result_limit_bytes=result_limit_bytes))
         except ServiceError as error:
-            reply = _error_reply(error.status, error.title, error.message, error.line, error.column)
+            reply = _error_reply(error)
         except StoreError as error:
-            reply = _error_reply(503, "Store unavailable", str(error))
+            reply = _error_reply(Unavailable(str(error)))
         except MemoryError:
-            reply = _error_reply(400, "Query too demanding", "the query ran out of memory; narrow it or add LIMIT")
+            reply = _error_reply(
+                BadRequest("the query ran out of memory; narrow it or add LIMIT", "Query too demanding")
+            )
         except Exception as error:  # noqa: BLE001 - every failure becomes an answer
-            reply = _error_reply(500, "Query failed", f"{type(error).__name__}: {error}")
+            reply = _error_reply(ServiceError(500, "Query failed", f"{type(error).__name__}: {error}"))
         try:
             conn.send(reply)
         except (OSError, ValueError):
@@ -237,44 +148,6 @@ def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int
 
 
 # -- the parent --------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Child:
-    process: multiprocessing.process.BaseProcess
-    conn: Connection
-    pid: int
-    started: float = field(default_factory=time.monotonic)
-    jobs: int = 0
-    exitcode: int | None = None
-    stopped: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _stop(child: _Child) -> int | None:
-    """Kill ``child`` (if it still runs), reap it and return its exit code; safe to repeat."""
-    with child.lock:
-        if child.stopped:
-            return child.exitcode
-        child.stopped = True
-        with contextlib.suppress(OSError):
-            child.conn.close()
-        if child.process.exitcode is None:
-            with contextlib.suppress(OSError, ValueError):
-                child.process.kill()
-        child.process.join(5)
-        child.exitcode = child.process.exitcode
-        with contextlib.suppress(ValueError):
-            child.process.close()
-        return child.exitcode
-
-
-def _stop_all(children: set[_Child], lock: threading.Lock) -> None:
-    with lock:
-        victims = list(children)
-        children.clear()
-    for child in victims:
-        _stop(child)
 
 
 class PooledExecutor:
@@ -304,15 +177,15 @@ class PooledExecutor:
         self.killed: deque[int] = deque(maxlen=100)
         self._lock = threading.Condition()
         self._slots = threading.BoundedSemaphore(self.size)
-        self._ready: deque[_Child] = deque()
-        self._children: set[_Child] = set()
+        self._ready: deque[Child] = deque()
+        self._children: set[Child] = set()
         self._starting = 0
         self._started = False
         self._closed = False
         #: Children watch the reading end; the writing end closes when this process ends.
         self.allocator = query_allocator(settings.query_allocator)
-        self._lifeline = _context(self.allocator).Pipe(duplex=False)
-        self._finalizer = weakref.finalize(self, _stop_all, self._children, threading.Lock())
+        self._lifeline = context(self.allocator).Pipe(duplex=False)
+        self._finalizer = weakref.finalize(self, stop_all, self._children, threading.Lock())
 
     # -- lifecycle
 
@@ -348,7 +221,7 @@ class PooledExecutor:
             self._ready.clear()
             self._lock.notify_all()
         for child in children:
-            _stop(child)
+            stop(child)
         for end in self._lifeline:
             end.close()
 
@@ -371,9 +244,10 @@ class PooledExecutor:
     def run(self, job: QueryJob) -> QueryOutcome:
         """Run one job in a child; every failure is a :class:`ServiceError`."""
         # FROM and the protocol's dataset are checked in the child, against the store it runs on.
-        check_query(job.text, max_bytes=self.settings.max_request_bytes)
+        lexed = check_query(job.text, max_bytes=self.settings.max_request_bytes, lexed=job.lexed)
+        job = replace(job, lexed=lexed)
         if self._closed:
-            raise ServiceError(503, "Server stopping", "the query workers have been shut down")
+            raise self._stopping()
         if not self._started:
             self.start()
         wait = max(self.timeout_s, 1.0) + 5.0
@@ -385,27 +259,29 @@ class PooledExecutor:
                 outcome = self._run_on(child, job)
                 if outcome is not None:
                     return outcome
-            raise ServiceError(503, "Query workers unavailable", "no query worker could take the query; try again")
+            raise Unavailable("no query worker could take the query; try again", "Query workers unavailable", RETRY_S)
         finally:
             self._slots.release()
 
     def _busy(self) -> ServiceError:
-        return ServiceError(
-            503, "Server busy", f"all {self.size} query workers stayed busy; try again in a few seconds"
-        )
+        return Unavailable(f"all {self.size} query workers stayed busy; try again in a few seconds", "Server busy",
+                           RETRY_S)
 
-    def _take(self, deadline: float) -> _Child:
+    def _stopping(self) -> ServiceError:
+        return Unavailable("the query workers have been shut down", "Server stopping", RETRY_S)
+
+    def _take(self, deadline: float) -> Child:
         with self._lock:
             while not self._ready:
                 if self._closed:
-                    raise ServiceError(503, "Server stopping", "the query workers have been shut down")
+                    raise self._stopping()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise self._busy()
                 self._lock.wait(remaining)
             return self._ready.popleft()
 
-    def _give_back(self, child: _Child) -> None:
+    def _give_back(self, child: Child) -> None:
         with self._lock:
             if self._closed or child not in self._children:
                 closing = True
@@ -414,20 +290,20 @@ class PooledExecutor:
                 self._ready.append(child)
                 self._lock.notify()
         if closing:
-            _stop(child)
+            stop(child)
 
-    def _discard(self, child: _Child) -> int | None:
+    def _discard(self, child: Child) -> int | None:
         """Kill and forget ``child``, start its replacement; returns its exit code."""
         with self._lock:
             self._children.discard(child)
             with contextlib.suppress(ValueError):
                 self._ready.remove(child)
-        code = _stop(child)
+        code = stop(child)
         self.killed.append(child.pid)
         self._replenish()
         return code
 
-    def _run_on(self, child: _Child, job: QueryJob) -> QueryOutcome | None:
+    def _run_on(self, child: Child, job: QueryJob) -> QueryOutcome | None:
         """Run ``job`` on ``child``; ``None`` if the child was dead before it got it."""
         try:
             child.conn.send(job)
@@ -454,8 +330,7 @@ class PooledExecutor:
         kind, payload = reply
         if kind == "ok":
             return payload
-        status, title, message, line, column = payload
-        raise ServiceError(status, title, message, line, column)
+        raise _error(payload)
 
     def _crashed(self, code: int | None) -> ServiceError:
         if code is not None and code < 0:
@@ -502,15 +377,15 @@ class PooledExecutor:
                 self._lock.notify_all()
                 return
         if child is not None:
-            _stop(child)
+            stop(child)
         elif not self._closed:
             time.sleep(1.0)  # do not spin if children keep failing to start
             self._replenish()
 
-    def _spawn(self) -> _Child:
-        context = _context(self.allocator)
-        parent_end, child_end = context.Pipe(duplex=True)
-        process = context.Process(
+    def _spawn(self) -> Child:
+        spawner = context(self.allocator)
+        parent_end, child_end = spawner.Pipe(duplex=True)
+        process = spawner.Process(
             target=_query_child,
             args=(child_end, self._lifeline[0], self.settings, self.result_limit_bytes, self.memory_mb),
             name="aiwf-query",
@@ -518,7 +393,7 @@ class PooledExecutor:
         )
         process.start()
         child_end.close()
-        child = _Child(process, parent_end, process.pid or 0)
+        child = Child(process, parent_end, process.pid or 0)
         try:
             if not parent_end.poll(START_TIMEOUT_S):
                 raise TimeoutError("query child did not start")
@@ -526,62 +401,6 @@ class PooledExecutor:
             if kind != "ready":
                 raise RuntimeError(f"query child said {kind!r}")
         except BaseException:
-            _stop(child)
+            stop(child)
             raise
         return child
-
-
-# -- one function in a killable process ----------------------------------------------------
-
-
-class ProcessTimedOut(TimeoutError):
-    """:func:`run_in_process` killed its process after the time limit."""
-
-
-def _call_child(conn: Connection, lifeline: Connection, function: Callable[..., Any], args: tuple) -> None:
-    def call() -> None:
-        try:
-            reply: tuple = ("ok", function(*args))
-        except BaseException as error:  # noqa: BLE001 - sent back to the parent
-            reply = ("error", error)
-        try:
-            conn.send(reply)
-        except Exception as error:  # noqa: BLE001 - an unpicklable result or exception
-            conn.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-
-    _in_child(lifeline, call)
-
-
-def run_in_process(function: Callable[..., Any], *args: Any, timeout_s: float) -> Any:
-    """``function(*args)`` in a fresh child process, killed (``SIGKILL``) after ``timeout_s``.
-
-    ``function`` must be importable (module level) and its arguments and result picklable.
-    Its exceptions are raised here.
-
-    :raises ProcessTimedOut: when the time ran out; the child is gone.
-    :raises ChildProcessError: when the child died without an answer.
-    """
-    context = _context()
-    parent_end, child_end = context.Pipe(duplex=True)
-    lifeline_read, lifeline_write = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_call_child, args=(child_end, lifeline_read, function, args), name="aiwf-task", daemon=True
-    )
-    process.start()
-    child_end.close()
-    lifeline_read.close()
-    child = _Child(process, parent_end, process.pid or 0)
-    try:
-        if not parent_end.poll(timeout_s):
-            raise ProcessTimedOut(f"stopped after {timeout_s:g} s")
-        try:
-            kind, payload = parent_end.recv()
-        except (EOFError, OSError):
-            process.join(5)
-            raise ChildProcessError(f"the process died (exit code {process.exitcode})") from None
-    finally:
-        _stop(child)
-        lifeline_write.close()
-    if kind == "error":
-        raise payload
-    return payload

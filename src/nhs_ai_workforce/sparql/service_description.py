@@ -11,51 +11,33 @@ The limits (time, result rows, request size) are stated with three properties of
 ``{base}/def/service/queryTimeLimit``, ``resultLimit`` and ``requestSizeLimit``, declared in
 the description itself, and repeated in plain words in an ``rdfs:comment``.
 
-Counting runs a query per build, so :class:`CountsCache` keeps one result per build id.
+Counting runs queries, so the web layer keeps :func:`count_dataset`'s answer once per build.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ..core.formats import RDF_SYNTAXES, RESULT_SYNTAXES
 from ..core.namespaces import GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
+from ..core.vocab import DCTERMS, ENTAILMENT, FORMATS, RDF, RDFS, SD, VOID, XSD
 
 __all__ = [
     "FORMAT_IRIS",
     "PREFIXES",
-    "CountsCache",
+    "SD",
+    "VOID",
     "DatasetCounts",
     "count_dataset",
     "describe",
     "service_vocabulary",
 ]
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCTERMS = "http://purl.org/dc/terms/"
-FORMATS = "http://www.w3.org/ns/formats/"
-ENTAILMENT = "http://www.w3.org/ns/entailment/"
-
-#: The W3C format IRI of each canonical media type the endpoint writes.
-FORMAT_IRIS = {
-    "application/sparql-results+json": FORMATS + "SPARQL_Results_JSON",
-    "application/sparql-results+xml": FORMATS + "SPARQL_Results_XML",
-    "text/csv": FORMATS + "SPARQL_Results_CSV",
-    "text/tab-separated-values": FORMATS + "SPARQL_Results_TSV",
-    "text/turtle": FORMATS + "Turtle",
-    "application/n-triples": FORMATS + "N-Triples",
-    "application/ld+json": FORMATS + "JSON-LD",
-    "application/rdf+xml": FORMATS + "RDF_XML",
-    "application/trig": FORMATS + "TriG",
-    "application/n-quads": FORMATS + "N-Quads",
-}
+#: The W3C format IRI of each canonical media type the endpoint writes (results, then graphs).
+FORMAT_IRIS = {syntax.media_type: syntax.iri for syntax in (*RESULT_SYNTAXES, *RDF_SYNTAXES)}
 
 TITLE = "NHS AI workforce knowledge graph: SPARQL endpoint"
 
@@ -111,23 +93,6 @@ def count_dataset(store: ox.Store, ns: ProjectNamespaces | None = None) -> Datas
     order = {str(ns.graph(name)): index for index, name in enumerate(GRAPHS)}
     names = sorted(per_graph, key=lambda iri: (order.get(iri, len(order)), iri))
     return DatasetCounts(int(union["n"].value), tuple((iri, per_graph[iri]) for iri in names))
-
-
-class CountsCache:
-    """Dataset counts computed once per build (keyed by build id) and shared between requests."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: str | None = None
-        self._counts: DatasetCounts | None = None
-
-    def get(self, key: str | None, store: ox.Store, ns: ProjectNamespaces | None = None) -> DatasetCounts:
-        """The counts for build ``key``, counting ``store`` only the first time that key is seen."""
-        with self._lock:
-            if self._counts is None or key is None or key != self._key:
-                self._counts = count_dataset(store, ns)
-                self._key = key
-            return self._counts
 
 
 def _literal(value: object, datatype: str) -> ox.Literal:

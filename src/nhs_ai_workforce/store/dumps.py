@@ -5,7 +5,8 @@ The files in ``data/`` are byte-for-byte reproducible: quads are sorted (graph, 
 prefix lines are sorted, and every file is written atomically. Blank nodes are refused.
 
 The served dumps (:class:`ServedDumps`) are rendered the same way from the live store, so
-their IRIs are under the served base, and are kept beside the store once per build.
+their IRIs are under the served base, and are kept beside the store, one directory per build
+that every server process shares.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,9 +26,11 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
+from ..core.formats import by_name
 from ..core.namespaces import GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
 from ..core.terms import BlankNodeError
+from ..core.vocab import TYPE
 from .live import stores_dir
 
 NQUADS_FILE = "nhs-ai-workforce.nq"
@@ -39,16 +41,10 @@ GRAPHS_DIR = "graphs"
 GZIP_SUFFIX = ".gz"
 GZIP_MEDIA_TYPE = "application/gzip"
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox.NamedNode(TYPE)
 
 #: Export format names (as the CLI spells them) to pyoxigraph formats.
-EXPORT_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+EXPORT_FORMATS = {name: by_name(name).rdf for name in ("turtle", "ntriples", "nquads", "trig", "jsonld")}
 
 
 def dump_prefixes(ns: ProjectNamespaces) -> dict[str, str]:
@@ -325,23 +321,16 @@ class ServedDumps:
     They are written to ``{store_path.parent}/dumps/{build_id}/`` with ``manifest.json`` last,
     under a file lock, so the first process renders them and the others read the manifest.
     Dumps of builds whose store is gone are removed. If the directory cannot be written,
-    the dumps are kept in this process's memory instead.
+    the dumps are rendered in memory instead. A process asks once per build: the web layer
+    keeps the :class:`DumpSet` in the build's memo.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.store_path.parent / "dumps"
-        self._lock = threading.Lock()
-        self._current: DumpSet | None = None
 
     def get(self, store: ox.Store, build_id: str) -> DumpSet:
-        """The dumps of build ``build_id`` (whose store is ``store``), rendering them if needed."""
-        with self._lock:
-            if self._current is None or self._current.build_id != build_id:
-                self._current = self._load(store, build_id)
-            return self._current
-
-    def _load(self, store: ox.Store, build_id: str) -> DumpSet:
+        """The dumps of build ``build_id`` (whose store is ``store``): read back, or rendered if none are."""
         directory = self.root / build_id
         try:
             self.root.mkdir(parents=True, exist_ok=True)

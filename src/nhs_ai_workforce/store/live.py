@@ -129,9 +129,9 @@ class CurrentStore:
         return self._dir.name if self._dir else None
 
     def derived(self, key, make):
-        """``make(store)`` for the live build, made once per build and key (:class:`BuildMemo`).
+        """``make(store, build_id)`` for the live build, made once per build and key (:class:`BuildMemo`).
 
         :raises NoStoreError: if no store has been built yet.
         """
         store, memo = self._current()
-        return memo.get(key, lambda: make(store))
+        return memo.get(key, lambda: make(store, memo.build_id))

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from ..core.errors import ServiceError
+from ..core.errors import TooLarge, Unavailable
 from ..core.settings import Settings
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
@@ -61,17 +61,15 @@ def _limit_query_string():
     """A ``GET`` query string over the request-size limit gets 413 before anything reads it."""
     limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
-        raise ServiceError(
-            413, "Request too large", f"the query string is {len(request.query_string)} bytes; the limit is {limit}"
-        )
+        raise TooLarge(f"the query string is {len(request.query_string)} bytes; the limit is {limit}")
     return None
 
 
 def health():
-    """Is the store open? Cheap enough to poll: no counting."""
+    """Is the store open? Cheap enough to poll: no counting. 503 with ``Retry-After`` if not."""
     current = state().store
     try:
         current.get()
     except StoreError as error:
-        return jsonify(status="unavailable", error=str(error)), 503
+        return jsonify(status="unavailable", error=str(error)), 503, {"Retry-After": str(Unavailable.NO_STORE_RETRY_S)}
     return jsonify(status="ok", build=current.build_id)

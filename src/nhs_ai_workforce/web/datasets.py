@@ -12,23 +12,24 @@
 
 Dumps are rendered from the live store, so their IRIs are under the served base, once per build
 (:class:`~nhs_ai_workforce.store.dumps.ServedDumps`); the statistics and description are
-computed once per build too. Every answer has an ``ETag`` (the SHA-256 of its bytes) and a
-``Last-Modified`` (the build time), honours ``If-None-Match`` / ``If-Modified-Since`` with 304,
-and answers ``HEAD``; dumps are attachments with their file name.
+computed once per build too (kept in the build's memo). Every answer has an ``ETag`` (the
+SHA-256 of its bytes) and a ``Last-Modified`` (the build time), honours ``If-None-Match`` /
+``If-Modified-Since`` with 304, and answers ``HEAD``; dumps are attachments with their file name.
 """
 
 from __future__ import annotations
 
 import io
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 
-from ..core.namespaces import GRAPH_DESCRIPTIONS, STANDARD_PREFIXES
-from ..documents import void
+from ..core.formats import by_name
+from ..core.namespaces import GRAPH_DESCRIPTIONS, STANDARD_PREFIXES, curie
+from ..core.settings import Settings
+from ..documents import void, void_statistics
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate
 from ..store.dumps import DATASET_DUMPS, GZIP_SUFFIX, DumpSet, ServedDumps
 from .conditional import conditional
@@ -36,75 +37,51 @@ from .state import state
 
 blueprint = Blueprint("datasets", __name__)
 
-_CACHE = "aiwf.datasets"
-
 #: The description as a file, by name under /data/.
-VOID_FILES = {
-    "void.ttl": "text/turtle",
-    "void.jsonld": "application/ld+json",
-    "void.nt": "application/n-triples",
-    "void.rdf": "application/rdf+xml",
-}
+VOID_FILES = {f"void.{syntax.extension}": syntax.media_type
+              for syntax in map(by_name, ("ttl", "jsonld", "nt", "rdfxml"))}
 PAGE_TYPES = ["text/html", *DESCRIPTION_TYPES]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Published:
-    """What one build publishes: its dumps, statistics and description, and rendered bodies."""
+    """What one build publishes: its dumps, statistics and description."""
 
     build_id: str
     modified: datetime | None
     dumps: DumpSet
-    stats: void.Statistics
+    stats: void_statistics.Statistics
     description: list[ox.Triple]
-    bodies: dict[str, bytes] = field(default_factory=dict)
-
-    def serialised(self, media_type: str) -> bytes:
-        """The description in ``media_type`` (one of ``DESCRIPTION_TYPES``), rendered once."""
-        if media_type not in self.bodies:
-            self.bodies[media_type] = ox.serialize(
-                self.description, format=DESCRIPTION_TYPES[media_type], prefixes=void.prefixes(self.stats.base)
-            )
-        return self.bodies[media_type]
 
 
-class PublishedCache:
-    """The :class:`Published` of the live build, made on first use after each build."""
-
-    def __init__(self, dumps: ServedDumps) -> None:
-        self.dumps = dumps
-        self._lock = threading.Lock()
-        self._current: Published | None = None
-
-    def get(self) -> Published:
-        app_state = state()
-        store = app_state.store.get()
-        build_id = app_state.store.build_id or ""
-        with self._lock:
-            if self._current is None or self._current.build_id != build_id:
-                settings = app_state.settings
-                dumps = self.dumps.get(store, build_id)
-                stats = void.statistics(store, settings)
-                modified = void.build_time(settings, build_id)
-                description = void.describe(settings, stats, dumps.files, modified=modified)
-                self._current = Published(build_id, modified, dumps, stats, description)
-            return self._current
-
-
-@blueprint.record_once
-def _setup(setup_state) -> None:
-    settings = setup_state.app.extensions["aiwf"].settings
-    setup_state.app.extensions.setdefault(_CACHE, PublishedCache(ServedDumps(settings)))
+def publish(store: ox.Store, settings: Settings, build_id: str) -> Published:
+    """Render (or read back) the dumps of build ``build_id``, count it and describe it."""
+    dumps = ServedDumps(settings).get(store, build_id)
+    stats = void_statistics.statistics(store, settings)
+    modified = void.build_time(settings, build_id)
+    return Published(build_id, modified, dumps, stats, void.describe(settings, stats, dumps.files, modified=modified))
 
 
 def published() -> Published:
-    """What the live build publishes."""
-    return current_app.extensions[_CACHE].get()
+    """What the live build publishes, made once per build."""
+    current = state()
+    settings = current.settings
+    return current.store.derived(("published", settings.base),
+                                 lambda store, build_id: publish(store, settings, build_id or ""))
+
+
+def serialised(data: Published, media_type: str) -> bytes:
+    """The description in ``media_type`` (one of ``DESCRIPTION_TYPES``), rendered once per build."""
+    return state().store.derived(
+        ("void", data.build_id, data.stats.base, media_type),
+        lambda _store, _build: ox.serialize(data.description, format=DESCRIPTION_TYPES[media_type],
+                               prefixes=void.prefixes(data.stats.base)),
+    )
 
 
 def _description(media_type: str, *, negotiated: bool) -> Response:
     data = published()
-    body = data.serialised(media_type)
+    body = serialised(data, media_type)
     response = Response(body, content_type=content_type(media_type))
     if negotiated:
         response.vary.add("Accept")
@@ -172,10 +149,7 @@ def _size(count: int) -> str:
 
 def _compact(iri: str, prefixes: dict[str, str]) -> str:
     """``iri`` as a prefixed name where a prefix fits, else the IRI itself."""
-    for prefix, namespace in sorted(prefixes.items(), key=lambda item: -len(item[1])):
-        if iri.startswith(namespace) and iri != namespace:
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
+    return curie(iri, prefixes) or iri
 
 
 def _page(data: Published) -> dict:
@@ -208,6 +182,6 @@ def _page(data: Published) -> dict:
         "void_files": VOID_FILES,
         "void_iri": void.document_iri(data.stats.base),
         "licence": void.LICENCE,
-        "turtle": data.serialised("text/turtle").decode("utf-8"),
+        "turtle": serialised(data, "text/turtle").decode("utf-8"),
         "size": _size,
     }

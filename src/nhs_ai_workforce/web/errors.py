@@ -9,7 +9,9 @@ Werkzeug raises (404, 405, 413...) and an unreadable store (503) become::
 ``line`` and ``column`` are always present, ``null`` when the error has no position. A client
 gets ``web/templates/error.html`` instead when its ``Accept`` header prefers ``text/html`` to
 JSON (a browser); ``*/*`` or no header gets JSON. ``Allow`` (405) and other headers of the
-HTTP error are kept. Unexpected exceptions are 500s in the same shape, without details.
+HTTP error are kept, and an error that says when to retry (``retry_after``, as every 503
+:class:`~nhs_ai_workforce.core.errors.Unavailable` does) gets ``Retry-After``. Unexpected
+exceptions are 500s in the same shape, without details.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from ..core.errors import ServiceError
+from ..core.errors import ServiceError, Unavailable
 from ..sparql.negotiation import negotiate
 from ..store.live import StoreError
 
@@ -68,6 +70,8 @@ def error_response(error: ServiceError, headers: dict[str, str] | None = None) -
     else:
         response = jsonify(error_body(error))
         response.status_code = error.status
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     response.headers.update(headers or {})
     response.vary.add("Accept")
     return response
@@ -82,7 +86,7 @@ def _as_service_error(error: Exception) -> tuple[ServiceError, dict[str, str]]:
     if isinstance(error, ServiceError):
         return error, {}
     if isinstance(error, StoreError):
-        return ServiceError(503, "Store unavailable", str(error)), {"Retry-After": "30"}
+        return Unavailable(str(error)), {}
     if isinstance(error, HTTPException):
         status = error.code or 500
         headers = {key: value for key, value in error.get_headers() if key in _KEPT_HEADERS}

@@ -11,17 +11,19 @@ Recipes for Publishing RDF Vocabularies": ``/def/aiwf/{Term}`` answers ``303 See
 the documentation at the term's anchor (``/def/aiwf#{Term}``) for browsers, and to the whole
 RDF document in the negotiated syntax (``/def/aiwf.ttl``...) for RDF clients. The namespace
 ``/def/aiwf/`` redirects the same way without an anchor; the version IRI ``/def/aiwf/0.1.0``
-answers the current document itself. The page and the RDF are made once per build by
-:mod:`~nhs_ai_workforce.documents.ontology`.
+answers the current document itself. The RDF and the model of the page are made by
+:mod:`~nhs_ai_workforce.documents.ontology`, and they and the rendered page are kept in the
+build's memo, so each is made once per build.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
 from ..core.errors import ServiceError
-from ..documents.ontology import RDF_TYPES, OntologyDoc, OntologyDocs, nearest
+from ..core.formats import HTML, RDF_ALIASES, by_media_type
+from ..documents import ontology as ontology_doc
+from ..documents.ontology import RDF_TYPES, OntologyDoc, nearest
 from ..sparql.negotiation import content_type, negotiate
 from .addresses import local_path
 from .conditional import conditional
@@ -29,28 +31,21 @@ from .state import state
 
 blueprint = Blueprint("ontology_docs", __name__)
 
-_DOCS = "aiwf.ontology_docs"
-HTML = "text/html"
 #: What ``/def/aiwf`` offers, the default first; the generic JSON and XML types are aliases.
 OFFERS = ("text/turtle", HTML, *[t for t in RDF_TYPES if t != "text/turtle"], "application/json", "application/xml")
-_ALIASES = {"application/json": "application/ld+json", "application/xml": "application/rdf+xml"}
 #: File extension -> media type of each representation of the ontology.
 EXTENSIONS = {"html": HTML, **{extension: media_type for media_type, (extension, _) in RDF_TYPES.items()}}
-_NAMES = {HTML: "HTML", "text/turtle": "Turtle", "application/rdf+xml": "RDF/XML",
-          "application/ld+json": "JSON-LD", "application/n-triples": "N-Triples"}
-
-
-@blueprint.record_once
-def _install(setup: BlueprintSetupState) -> None:
-    setup.app.extensions[_DOCS] = OntologyDocs()
+_NAMES = {HTML: "HTML", **{media_type: by_media_type(media_type).label for media_type in RDF_TYPES}}
 
 
 def _doc() -> OntologyDoc:
     """The ontology of the live build, made the first time the build is seen."""
     current = state()
-    store = current.store.get()
+    base = current.settings.base
     try:
-        return current_app.extensions[_DOCS].get(current.store.build_id, store, current.settings.base)
+        return current.store.derived(
+            ("ontology", base), lambda store, build_id: ontology_doc.make_doc(store, base, build_id)
+        )
     except LookupError as error:
         raise ServiceError(500, "Ontology not in the store", str(error)) from error
 
@@ -69,7 +64,7 @@ def _negotiated() -> str:
     if requested and requested.strip().lower() in EXTENSIONS:
         return EXTENSIONS[requested.strip().lower()]
     media_type = negotiate(request.headers.get("Accept"), OFFERS, format=requested, what="ontology")
-    return _ALIASES.get(media_type, media_type)
+    return RDF_ALIASES.get(media_type, media_type)
 
 
 def _links(served: str) -> str:
@@ -83,11 +78,11 @@ def _links(served: str) -> str:
 
 def _page(doc: OntologyDoc) -> bytes:
     """The documentation page, rendered once per build, script root and path."""
-    key = (request.script_root, request.path)
-    if key not in doc.pages:
-        formats = [(_NAMES[t], _path(_extension(t)), t) for t in RDF_TYPES]
-        doc.pages[key] = render_template("ontology.html", doc=doc, formats=formats).encode()
-    return doc.pages[key]
+    formats = [(_NAMES[t], _path(_extension(t)), t) for t in RDF_TYPES]
+    key = ("ontology page", doc.build_id, request.script_root, request.path)
+    return state().store.derived(
+        key, lambda _store, _build: render_template("ontology.html", doc=doc, formats=formats).encode()
+    )
 
 
 def _document(media_type: str, *, negotiated: bool) -> Response:

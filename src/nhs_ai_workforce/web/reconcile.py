@@ -22,14 +22,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from ..core.errors import ServiceError
-from ..reconcile import api
+from ..core.errors import BadRequest, ServiceError
+from ..reconcile import extension, manifest, protocol, suggest
+from ..reconcile.catalogue import Catalogue
+from ..reconcile.kinds import entity_types
+from ..reconcile.matcher import Reconciler
+from ..reconcile.preview import PREVIEW_HEIGHT, PREVIEW_WIDTH, Preview
+from ..reconcile.preview import preview as card_of
+from ..reconcile.reading import load_catalogue
+from ..reconcile.service import match_batch, reconcile_batch
 from .addresses import href, local_path
 from .state import state
 
@@ -38,6 +43,7 @@ blueprint = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 DRAFT = "/1.0-draft"
 _CALLBACK = re.compile(r"^[A-Za-z_$][0-9A-Za-z_$.]{0,99}$")
 _PREFLIGHT_HEADERS = "Accept, Content-Type, X-Requested-With"
+_MALFORMED = "Malformed reconciliation request"
 
 
 # -- CORS (also when the app-wide hooks are not installed) --------------------------------------
@@ -55,34 +61,21 @@ def _cors(response: Response) -> Response:
     return response
 
 
-# -- the data: one catalogue and one matcher per store build ------------------------------------
+# -- the data: one catalogue and its matcher per store build -------------------------------------
 
-_CACHE: OrderedDict[tuple[str | None, str], tuple[api.Catalogue, Any]] = OrderedDict()
-_LOCK = threading.Lock()
+#: The key of the reconciler among the values derived from a build (:meth:`CurrentStore.derived`).
+RECONCILER_KEY = "reconcile.reconciler"
 
 
-def _service() -> tuple[api.Catalogue, Any]:
-    """The catalogue and matcher of the live build, made once per build and base."""
+def _reconciler() -> Reconciler:
+    """The matcher over the live build's catalogue, made once per build and dropped with it."""
     current = state()
-    store = current.store.get()
     base = current.settings.base
-    key = (current.store.build_id, base)
-    with _LOCK:
-        if key in _CACHE and key[0] is not None:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    from ..reconcile import reconciler_for
-
-    made = (api.load_catalogue(store, base), reconciler_for(store, base=base, build_id=key[0]))
-    with _LOCK:
-        _CACHE[key] = made
-        while len(_CACHE) > 2:
-            _CACHE.popitem(last=False)
-    return made
+    return current.store.derived(RECONCILER_KEY, lambda store, _build: Reconciler(load_catalogue(store, base=base)))
 
 
-def _catalogue() -> api.Catalogue:
-    return _service()[0]
+def _catalogue() -> Catalogue:
+    return _reconciler().catalogue
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def _json(data: Any, *, status: int = 200) -> Response:
     callback = request.args.get("callback") if request.method == "GET" else None
     if callback:
         if not _CALLBACK.match(callback):
-            raise ServiceError(400, "Bad callback", "'callback' must be a JavaScript identifier such as jsonp_123")
+            raise BadRequest("'callback' must be a JavaScript identifier such as jsonp_123", title="Bad callback")
         return Response(f"/**/{callback}({body});", status=status, mimetype="application/javascript")
     return Response(body, status=status, mimetype="application/json")
 
@@ -110,7 +103,7 @@ def _int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError as error:
-        raise ServiceError(400, "Bad parameter", f"'{name}' must be a whole number, not {value!r}") from error
+        raise BadRequest(f"'{name}' must be a whole number, not {value!r}", title="Bad parameter") from error
 
 
 def _type_params() -> list[str]:
@@ -125,55 +118,54 @@ def service() -> Response:
     """Manifest, query batch or data extension, by parameter (query string or form)."""
     values = request.values
     if "queries" in values:
-        queries = api.parse_query_batch(values["queries"])
-        catalogue, matcher = _service()
-        return _json(api.reconcile_batch(queries, matcher, catalogue))
+        queries = protocol.parse_query_batch(values["queries"])
+        return _json(reconcile_batch(queries, _reconciler()))
     if "extend" in values:
-        ids, pids = api.parse_extend(values["extend"])
-        return _json(api.extend(_catalogue(), ids, pids))
+        ids, pids = protocol.parse_extend(values["extend"])
+        return _json(extension.extend(_catalogue(), ids, pids))
     if request.method == "POST":
-        raise ServiceError(400, "Malformed reconciliation request",
-                           "a POST needs a 'queries' or 'extend' form field")
-    return _json(api.manifest(_service_url(), state().settings.base))
+        raise BadRequest("a POST needs a 'queries' or 'extend' form field", title=_MALFORMED)
+    return _json(manifest.manifest(_service_url(), state().settings.base))
 
 
 def suggest_entity() -> Response:
     """Entities whose names start with ``prefix``, optionally of one ``type``; ``cursor`` pages."""
-    result = api.suggest_entities(_catalogue(), request.args.get("prefix", ""), types=_type_params(),
-                                  cursor=_int("cursor", 0), limit=_int("limit", api.SUGGEST_LIMIT))
+    result = suggest.suggest_entities(_catalogue(), request.args.get("prefix", ""), types=_type_params(),
+                                      cursor=_int("cursor", 0), limit=_int("limit", suggest.SUGGEST_LIMIT))
     return _json(result)
 
 
 def suggest_type() -> Response:
     """The service's types whose names start with ``prefix``."""
-    types = api.service_types(state().settings.base)
-    return _json(api.suggest_types(types, request.args.get("prefix", ""), cursor=_int("cursor", 0),
-                                   limit=_int("limit", api.SUGGEST_LIMIT)))
+    types = entity_types(state().settings.base)
+    return _json(suggest.suggest_types(types, request.args.get("prefix", ""), cursor=_int("cursor", 0),
+                                       limit=_int("limit", suggest.SUGGEST_LIMIT)))
 
 
 def suggest_property() -> Response:
     """The service's properties whose names start with ``prefix``."""
-    return _json(api.suggest_properties(request.args.get("prefix", ""), cursor=_int("cursor", 0),
-                                        limit=_int("limit", api.SUGGEST_LIMIT)))
+    return _json(suggest.suggest_properties(request.args.get("prefix", ""), cursor=_int("cursor", 0),
+                                            limit=_int("limit", suggest.SUGGEST_LIMIT)))
 
 
 def propose_properties() -> Response:
     """Properties worth fetching for a ``type`` (data extension)."""
-    types = api.service_types(state().settings.base)
+    types = entity_types(state().settings.base)
     limit = _int("limit", 0) or None
-    return _json(api.propose_properties(types, request.args.get("type") or None, limit))
+    return _json(extension.propose_properties(types, request.args.get("type") or None, limit))
 
 
 def preview() -> Response:
     """A small HTML card for the entity ``id``, sized for OpenRefine's preview frame."""
     iri = request.args.get("id", "").strip()
     if not iri:
-        raise ServiceError(400, "Missing parameter", "'id' is required, e.g. /reconcile/preview?id=...")
-    width = min(max(_int("width", api.PREVIEW_WIDTH), 100), 2000)
-    height = min(max(_int("height", api.PREVIEW_HEIGHT), 50), 2000)
-    page = api.preview_html(_catalogue(), iri, width=width, height=height)
-    if page is None:
+        raise BadRequest("'id' is required, e.g. /reconcile/preview?id=...", title="Missing parameter")
+    width = min(max(_int("width", PREVIEW_WIDTH), 100), 2000)
+    height = min(max(_int("height", PREVIEW_HEIGHT), 50), 2000)
+    card: Preview | None = card_of(_catalogue(), iri)
+    if card is None:
         raise ServiceError(404, "Not found", f"no entity {iri!r} in this service")
+    page = render_template("reconcile_preview.html", card=card, width=width, height=height)
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -184,7 +176,7 @@ def view() -> Response:
     """303 to the entity's page: its ``/doc/`` page when it is under the base, else the card, full size."""
     iri = request.args.get("id", "").strip()
     if not iri:
-        raise ServiceError(400, "Missing parameter", "'id' is required, e.g. /reconcile/view?id=...")
+        raise BadRequest("'id' is required, e.g. /reconcile/view?id=...", title="Missing parameter")
     if _catalogue().get(iri) is None:
         raise ServiceError(404, "Not found", f"no entity {iri!r} in this service")
     if local_path(iri) is not None:
@@ -196,31 +188,30 @@ def view() -> Response:
 
 
 def draft_manifest() -> Response:
-    return _json(api.manifest_draft(_service_url(draft=True), state().settings.base))
+    return _json(manifest.manifest_draft(_service_url(draft=True), state().settings.base))
 
 
 def match() -> Response:
     """A 1.0-draft query batch: ``POST`` JSON ``{"queries": [{"conditions": [...]}]}``."""
-    queries = api.parse_match_batch(_json_body())
-    catalogue, matcher = _service()
-    return _json(api.match_batch(queries, matcher, catalogue))
+    queries = protocol.parse_match_batch(_json_body())
+    return _json(match_batch(queries, _reconciler()))
 
 
 def draft_extend() -> Response:
     """A 1.0-draft data extension: ``POST`` JSON ``{"ids": [...], "properties": [{"id"}]}``."""
-    ids, pids = api.parse_extend(_json_body())
-    return _json(api.extend_draft(_catalogue(), ids, pids))
+    ids, pids = protocol.parse_extend(_json_body())
+    return _json(extension.extend_draft(_catalogue(), ids, pids))
 
 
 def _json_body() -> Any:
     """The JSON body of a 1.0-draft ``POST``."""
     data = request.get_data(cache=False)
     if not data.strip():
-        raise ServiceError(400, "Malformed reconciliation request", "the request body is empty; send JSON")
+        raise BadRequest("the request body is empty; send JSON", title=_MALFORMED)
     try:
         return json.loads(data)
     except ValueError as error:
-        raise ServiceError(400, "Malformed reconciliation request", f"the body is not JSON: {error}") from error
+        raise BadRequest(f"the body is not JSON: {error}", title=_MALFORMED) from error
 
 
 for _path, _suffix in (("", ""), (DRAFT, "_draft")):

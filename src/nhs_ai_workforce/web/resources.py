@@ -22,33 +22,25 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..core.errors import ServiceError
+from ..core.formats import HTML, by_name
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..documents import describe as ds
+from ..documents.catalogue import Catalogue, read_catalogue
 from ..sparql.negotiation import GRAPH_TYPES, content_type, negotiate
 from ..store.live import build_time
 from .addresses import href, iri_for_path
-from .assets import package_dir, package_version
 from .conditional import conditional
 from .errors import error_response, wants_html
 from .state import state
+from .vendor import package_dir, package_version
 
 blueprint = Blueprint("resources", __name__)
 
-HTML = "text/html"
-#: Extension -> media type; the order of the alternates in ``Link`` headers and on pages.
-EXTENSIONS = {
-    "html": HTML,
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-    "trig": "application/trig",
-    "nq": "application/n-quads",
-}
-FORMAT_NAMES = {
-    HTML: "HTML", "text/turtle": "Turtle", "application/ld+json": "JSON-LD", "application/n-triples": "N-Triples",
-    "application/rdf+xml": "RDF/XML", "application/trig": "TriG", "application/n-quads": "N-Quads",
-}
+#: The RDF syntaxes of a document, in the order of the alternates in ``Link`` headers and on pages.
+_SYNTAXES = tuple(map(by_name, ("ttl", "jsonld", "nt", "rdfxml", "trig", "nq")))
+#: Extension -> media type, HTML first.
+EXTENSIONS = {"html": HTML, **{syntax.extension: syntax.media_type for syntax in _SYNTAXES}}
+FORMAT_NAMES = {HTML: "HTML", **{syntax.media_type: syntax.label for syntax in _SYNTAXES}}
 #: What a document can be sent as: HTML first (browsers and ``*/*``), then every RDF syntax.
 OFFERS = [HTML, *GRAPH_TYPES, "application/xhtml+xml"]
 _QUAD_FORMATS = (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS)
@@ -62,11 +54,12 @@ def _ns() -> ProjectNamespaces:
     return ProjectNamespaces(state().settings.base)
 
 
-def _store() -> tuple[ox.Store, ds.Catalogue]:
+def _store() -> tuple[ox.Store, Catalogue]:
     """The live store and its catalogue (read once per build)."""
     current = state().store
+    ns = _ns()
     store = current.get()
-    return store, ds.catalogue_for(store, _ns(), current.build_id)
+    return store, current.derived(("catalogue", ns.base), lambda live, _build: read_catalogue(live, ns))
 
 
 def _is_graph(kind: str, key: str) -> bool:
@@ -98,7 +91,7 @@ def identifier(rest: str = "") -> Response:
 # -- /doc/: documents -----------------------------------------------------------------------------
 
 
-def _split_extension(kind: str, key: str, catalogue: ds.Catalogue) -> tuple[str, str | None]:
+def _split_extension(kind: str, key: str, catalogue: Catalogue) -> tuple[str, str | None]:
     """(key, media type the extension asks for, or ``None`` to negotiate)."""
     stem, dot, extension = key.rpartition(".")
     if not dot or extension not in EXTENSIONS or _known(kind, key, catalogue):
@@ -106,7 +99,7 @@ def _split_extension(kind: str, key: str, catalogue: ds.Catalogue) -> tuple[str,
     return stem, EXTENSIONS[extension]
 
 
-def _known(kind: str, key: str, catalogue: ds.Catalogue) -> bool:
+def _known(kind: str, key: str, catalogue: Catalogue) -> bool:
     return _is_graph(kind, key) or iri_for_path(f"/id/{kind}/{key}") in catalogue.things
 
 
@@ -129,7 +122,7 @@ def document(kind: str, key: str) -> Response:
     return _answer(body, media, path, iri, negotiated=chosen is None)
 
 
-def _resource_body(store: ox.Store, catalogue: ds.Catalogue, kind: str, iri: str, path: str, media: str) -> bytes:
+def _resource_body(store: ox.Store, catalogue: Catalogue, kind: str, iri: str, path: str, media: str) -> bytes:
     """The page or the RDF document about the thing ``iri``."""
     if media != HTML:
         return _serialise(ds.document_quads(store, iri), _metadata(iri), media)
@@ -139,7 +132,7 @@ def _resource_body(store: ox.Store, catalogue: ds.Catalogue, kind: str, iri: str
                  incoming_query=_incoming_query(iri))
 
 
-def _graph_body(store: ox.Store, catalogue: ds.Catalogue, name: str, path: str, media: str) -> bytes:
+def _graph_body(store: ox.Store, catalogue: Catalogue, name: str, path: str, media: str) -> bytes:
     """The page or the RDF document about the named graph ``name``: what it holds, its size."""
     summary = ds.describe_graph(store, name, catalogue)
     if media == HTML:
@@ -224,7 +217,7 @@ def _incoming_query(iri: str) -> str:
 # -- not found ------------------------------------------------------------------------------------
 
 
-def _not_found(catalogue: ds.Catalogue, kind: str, key: str) -> Response:
+def _not_found(catalogue: Catalogue, kind: str, key: str) -> Response:
     """404: an HTML page with a search box and the nearest labels, or the JSON error for API clients."""
     nearest = catalogue.nearest(f"{key}" if kind in {k for k, _, _ in catalogue.kinds()} else f"{kind} {key}")
     path = f"/id/{kind}/{key}".rstrip("/")

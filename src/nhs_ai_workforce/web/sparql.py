@@ -22,7 +22,7 @@ PUT, DELETE or any other method                          405
 no acceptable result type for ``Accept`` / ``format``    406
 request over the size limit                              413
 POST with another content type or a non-UTF-8 charset    415
-no store built yet                                       503
+no store built yet (with ``Retry-After``)                503
 ======================================================  ======
 
 Queries run through ``state().executor`` (natively in Oxigraph, results written by Oxigraph's
@@ -34,15 +34,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
-from ..core.errors import ServiceError
+from ..core.errors import BadRequest, ServiceError
 from ..core.namespaces import ProjectNamespaces
-from ..sparql.execution import QueryJob, query_form
-from ..sparql.guard import QueryRefused, check_query
+from ..sparql import service_description as sd
+from ..sparql.execution import QueryJob
+from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
-from ..sparql.service_description import PREFIXES, CountsCache, describe, service_vocabulary
+from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.live import StoreError
 from .state import state
 
@@ -53,14 +54,8 @@ DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 #: Parameters that only change the response format, not the operation.
 FORMAT_PARAMETERS = {"format"}
-_COUNTS = "aiwf.service_description_counts"
 
 READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
-
-
-@blueprint.record_once
-def _setup(setup_state) -> None:
-    setup_state.app.extensions.setdefault(_COUNTS, CountsCache())
 
 
 @dataclass(frozen=True)
@@ -147,16 +142,6 @@ def read_request() -> ProtocolRequest:
     )
 
 
-def _check(text: str) -> None:
-    """The guard's checks (size, SERVICE...), as a :class:`ServiceError`."""
-    try:
-        check_query(text, max_bytes=state().settings.max_request_bytes)
-    except QueryRefused as error:
-        if isinstance(error, ServiceError):
-            raise
-        raise ServiceError(getattr(error, "status", 400), "Query refused", str(error)) from None
-
-
 def _response(body: bytes, media_type: str) -> Response:
     response = Response(body, content_type=content_type(media_type))
     response.vary.add("Accept")
@@ -169,15 +154,16 @@ def sparql() -> Response:
     operation = read_request()
     if operation.query is None:
         return service_description(operation.format)
-    _check(operation.query)
-    form = query_form(operation.query)
+    # The one scan of the text: the guard judges it, it names the form, and the job carries it.
+    lexed = check_query(operation.query, max_bytes=state().settings.max_request_bytes)
+    form = lexed.query_form()
     if form == "UPDATE":
-        raise ServiceError(400, "Not a query", f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}")
+        raise BadRequest(f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}", "Not a query")
     media_type = negotiate(
         request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"
     )
     job = QueryJob(operation.query, media_type, operation.default_graphs, operation.named_graphs,
-                   base_iri=request.base_url)
+                   base_iri=request.base_url, lexed=lexed)
     outcome = state().executor.run(job)
     return _response(outcome.body, outcome.media_type)
 
@@ -187,13 +173,11 @@ def service_description(format: str | None = None) -> Response:
     media_type = negotiate(request.headers.get("Accept"), DESCRIPTION_TYPES, format=format, what="service description")
     app_state = state()
     settings = app_state.settings
+    ns = ProjectNamespaces(settings.base)
     try:
-        store = app_state.store.get()
+        counts = app_state.store.derived(("dataset counts", ns.base), lambda store, _build: sd.count_dataset(store, ns))
     except StoreError:
         counts = None  # still describe the service; the dataset appears once a store is built
-    else:
-        ns = ProjectNamespaces(settings.base)
-        counts = current_app.extensions[_COUNTS].get(app_state.store.build_id, store, ns)
     executor_limit = getattr(app_state.executor, "result_limit_bytes", None)
     triples = describe(request.base_url, settings, counts, result_limit_bytes=executor_limit)
     prefixes = {**PREFIXES, "service": service_vocabulary(settings.base)}

@@ -32,10 +32,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..core.errors import ServiceError
+from ..core.errors import ServiceError, Unavailable
+from ..core.processes import ProcessTimedOut, run_in_process
 from ..core.settings import Settings
 from ..sparql.guard import check_query, store_graphs
-from ..sparql.pool import ProcessTimedOut, run_in_process
 from .errors import error_body, error_response
 from .state import state
 
@@ -147,8 +147,8 @@ def apply_update(text: str, settings: Settings) -> UpdateResult:
     The caller has run the guard. Holds the build lock throughout.
 
     :raises UpdateRejected: 422, if the result does not conform; nothing changes.
-    :raises ServiceError: 400 for a malformed update, 503 without a store or shapes, 504 when
-        the time limit passes.
+    :raises ServiceError: 400 for a malformed update, 503 (:class:`Unavailable`) without a
+        store or shapes, 504 when the time limit passes.
     """
     from ..store import builds as store
 
@@ -198,7 +198,7 @@ def _prepare(settings: Settings, text: str, build_id: str) -> UpdateResult:
     try:
         source = open_store(settings)
     except NoStoreError as error:
-        raise ServiceError(503, "Store unavailable", str(error)) from None
+        raise Unavailable(str(error)) from None
     memory = ox.Store()
     memory.bulk_extend(source.quads_for_pattern(None, None, None, None))
     del source
@@ -224,8 +224,8 @@ def _prepare(settings: Settings, text: str, build_id: str) -> UpdateResult:
     except BuildFailed as failed:
         return UpdateResult(None, problems=[str(problem) for problem in failed.problems])
     except (ShapesError, OSError) as error:
-        raise ServiceError(
-            503, "Update unavailable", f"the SHACL shapes cannot be read, so no update can be checked: {error}"
+        raise Unavailable(
+            f"the SHACL shapes cannot be read, so no update can be checked: {error}", "Update unavailable"
         ) from None
     warnings = [str(problem) for problem in result.warnings]
     return UpdateResult(build_id, str(result.store_dir), result.total_quads, warnings=warnings)

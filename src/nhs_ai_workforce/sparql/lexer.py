@@ -1,0 +1,247 @@
+"""The one lexical scan of a SPARQL query or update: everything the endpoint reads before Oxigraph parses.
+
+:func:`lex` tokenises the text once and returns a :class:`Lexed`:
+
+=====================  ==========================================================================
+``form``               ``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE`` or ``UPDATE``: the first
+                       keyword after the leading prologue (``None`` if the text has no such
+                       keyword; :meth:`Lexed.query_form` then raises the fault with its position)
+``prefixes``, ``base``  the ``PREFIX`` and ``BASE`` declarations, wherever they appear
+``datasets``           each ``FROM [NAMED]`` / ``USING [NAMED]`` clause, its IRI expanded
+``keywords``           each ``SERVICE``, ``LOAD`` or :data:`UPDATE_KEYWORDS` keyword, in order
+``depth``              the deepest nesting of ``(``, ``{`` and ``[``
+=====================  ==========================================================================
+
+Strings, IRIs and comments are skipped, and prefixed names (``ex:service``), blank node labels
+(``_:load``), variables (``?service``) and language tags (``@add``) are never keywords. The
+scan is lexical, not a parse: what it cannot read is left to Oxigraph's parser, which reports
+it with its line and column. The guard (:mod:`.guard`) judges the result; the protocol layer
+lexes a query once and hands the result on (:class:`~.execution.QueryJob`).
+
+>>> lexed = lex("PREFIX g: <http://example.org/g/>\\nselect * FROM g:a { ?s ?p ?o }")
+>>> lexed.form, lexed.datasets[0].keyword, lexed.datasets[0].iri, lexed.has_dataset
+('SELECT', 'FROM', 'http://example.org/g/a', True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from ..core.errors import BadRequest
+
+__all__ = ["QUERY_FORMS", "UPDATE_KEYWORDS", "DatasetClause", "Lexed", "lex"]
+
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+
+#: Keywords that only appear in SPARQL Update: one first after the prologue makes the text an
+#: update, and one anywhere in a query makes it not a query. ``WITH`` is among them because it
+#: can start an update (``WITH <g> DELETE ... WHERE ...``). ``LOAD`` is an update too, but it
+#: has its own rule (refused even on the update route), so it is kept apart.
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+
+#: Keywords the guard rules on, recorded in :attr:`Lexed.keywords`.
+WATCHED = UPDATE_KEYWORDS | {"SERVICE", "LOAD"}
+
+# One alternative per token kind; the first that matches at a position wins.
+_TOKEN = re.compile(
+    r"(?P<space>\s+|\#[^\n\r]*)"  # spaces and comments
+    r'|(?P<literal>"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r"|[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"  # variables
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
+    r"|\^\^"  # datatype marker
+    r"|\d*\.?\d+(?:[eE][+-]?\d+)?)"  # numbers
+    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"  # IRIs (no spaces, so never a '<' comparison)
+    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"  # ex:a, :a, _:b
+    r"|(?P<word>[^\W\d]\w*)"
+    r"|(?P<open>[({\[])"
+    r"|(?P<close>[)}\]])"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+#: A prefix name as ``PREFIX`` declares it (SPARQL's ``PNAME_NS``).
+_PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\U000EFFFF](?:[\w.\-\u00B7-\U000EFFFF]*[\w\-\u00B7-\U000EFFFF])?)?:")
+#: What an error message quotes as "found".
+_FOUND = re.compile(r"\S{1,20}")
+
+
+@dataclass(frozen=True)
+class DatasetClause:
+    """One ``FROM``, ``FROM NAMED``, ``USING`` or ``USING NAMED`` clause.
+
+    ``written`` is the IRI or prefixed name as in the text; ``iri`` is it expanded against the
+    prefixes and base declared before it (``None`` for an undeclared prefix). ``offset`` is
+    where the keyword starts.
+    """
+
+    keyword: str
+    written: str
+    iri: str | None
+    offset: int
+
+
+@dataclass(frozen=True)
+class Lexed:
+    """What one scan of a query or update found (see the module docstring)."""
+
+    form: str | None
+    depth: int = 0
+    datasets: tuple[DatasetClause, ...] = ()
+    #: ``(keyword, offset)`` for each ``SERVICE``, ``LOAD`` and update keyword.
+    keywords: tuple[tuple[str, int], ...] = ()
+    prefixes: dict[str, str] = field(default_factory=dict, hash=False)
+    base: str | None = None
+    #: Why there is no form: the 400 :meth:`query_form` raises.
+    fault: BadRequest | None = field(default=None, compare=False, hash=False)
+
+    def query_form(self) -> str:
+        """The form; raises :class:`~nhs_ai_workforce.core.errors.BadRequest` (400) if there is none.
+
+        >>> lex("BASE <http://example.org/> INSERT DATA { <a> <b> <c> }").query_form()
+        'UPDATE'
+        >>> lex("PREFIX ex: SELECT * {}").query_form()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        nhs_ai_workforce.core.errors.BadRequest: Malformed query: expected an IRI ... (line 1, column 12)
+        """
+        if self.form is None:
+            raise self.fault or BadRequest("the query has no form", "Malformed query")
+        return self.form
+
+    @property
+    def has_dataset(self) -> bool:
+        """Does the query name its own dataset (``FROM`` or ``FROM NAMED``)?
+
+        >>> lex("SELECT ?from { ?from <http://example.org/FROM> 'from' }").has_dataset
+        False
+        """
+        return any(clause.keyword.startswith("FROM") for clause in self.datasets)
+
+
+_Token = tuple[str, str, int]  # kind, text, offset
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup != "space":
+            yield match.lastgroup, match.group(), match.start()
+
+
+def lex(text: str) -> Lexed:
+    """Scan ``text`` once; see :class:`Lexed`. Never raises: faults are recorded, not judged."""
+    tokens = list(_tokens(text))
+    form, fault = _form(text, tokens)
+    depth = deepest = 0
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    datasets: list[DatasetClause] = []
+    keywords: list[tuple[str, int]] = []
+    for index, (kind, value, offset) in enumerate(tokens):
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(depth - 1, 0)
+        elif kind == "word":
+            keyword = value.upper()
+            if keyword in WATCHED:
+                keywords.append((keyword, offset))
+            elif keyword in ("PREFIX", "BASE"):
+                base, prefixes = _declare(keyword, tokens, index, base, prefixes)
+            elif keyword in ("FROM", "USING"):
+                clause = _dataset_clause(keyword, tokens, index, prefixes, base)
+                if clause:
+                    datasets.append(clause)
+    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault)
+
+
+def _expand(kind: str, value: str, prefixes: dict[str, str], base: str | None) -> str | None:
+    """The absolute IRI an ``iri`` or ``pname`` token stands for, or ``None`` if unknown."""
+    if kind == "iri":
+        iri = value[1:-1]
+        return urljoin(base, iri) if base else iri
+    if kind == "pname":
+        prefix, _, local = value.partition(":")
+        namespace = prefixes.get(prefix)
+        return None if namespace is None else namespace + re.sub(r"\\(.)", r"\1", local)
+    return None
+
+
+def _declare(
+    keyword: str, tokens: list[_Token], index: int, base: str | None, prefixes: dict[str, str]
+) -> tuple[str | None, dict[str, str]]:
+    """Record a ``PREFIX`` or ``BASE`` declaration (malformed ones are left to the parser)."""
+    following = tokens[index + 1 : index + 3]
+    if keyword == "BASE" and following and following[0][0] == "iri":
+        base = _expand("iri", following[0][1], {}, base)
+    elif keyword == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
+        name = following[0][1]
+        if name.endswith(":") and name.count(":") == 1:
+            prefixes = {**prefixes, name[:-1]: _expand("iri", following[1][1], {}, base) or ""}
+    return base, prefixes
+
+
+def _dataset_clause(
+    keyword: str, tokens: list[_Token], index: int, prefixes: dict[str, str], base: str | None
+) -> DatasetClause | None:
+    """``FROM [NAMED] <iri>`` / ``USING [NAMED] <iri>``; ``None`` if no IRI follows (the parser says so)."""
+    position = index + 1
+    if position < len(tokens) and tokens[position][0] == "word" and tokens[position][1].upper() == "NAMED":
+        keyword += " NAMED"
+        position += 1
+    if position >= len(tokens) or tokens[position][0] not in ("iri", "pname"):
+        return None
+    kind, value, _ = tokens[position]
+    return DatasetClause(keyword, value, _expand(kind, value, prefixes, base), tokens[index][2])
+
+
+# -- the form: the first keyword after the leading prologue ----------------------------------
+
+
+def _form(text: str, tokens: list[_Token]) -> tuple[str | None, BadRequest | None]:
+    """The form, or the 400 saying why there is none (with its line and column)."""
+    index = 0
+    while True:
+        if index >= len(tokens):
+            return None, BadRequest("the query is empty (nothing but spaces and comments)", "Missing query")
+        kind, value, _ = tokens[index]
+        keyword = value.upper() if kind == "word" else ""
+        if keyword == "BASE":
+            if index + 1 >= len(tokens) or tokens[index + 1][0] != "iri":
+                return None, _malformed(text, tokens, index + 1, "an IRI after BASE")
+            index += 2
+        elif keyword == "PREFIX":
+            name = tokens[index + 1] if index + 1 < len(tokens) else None
+            declared = _PNAME_NS.match(name[1]) if name and name[0] == "pname" else None
+            if not declared:
+                return None, _malformed(text, tokens, index + 1, "a prefix name such as 'ex:' after PREFIX")
+            if declared.end() < len(name[1]):  # ``ex:a``: the IRI was expected after ``ex:``
+                return None, _malformed_at(text, name[2] + declared.end(), "an IRI after the prefix name")
+            if index + 2 >= len(tokens) or tokens[index + 2][0] != "iri":
+                return None, _malformed(text, tokens, index + 2, "an IRI after the prefix name")
+            index += 3
+        elif keyword in QUERY_FORMS:
+            return keyword, None
+        elif keyword in UPDATE_KEYWORDS or keyword == "LOAD":
+            return "UPDATE", None
+        else:
+            return None, _malformed(text, tokens, index, "SELECT, ASK, CONSTRUCT or DESCRIBE")
+
+
+def _malformed(text: str, tokens: list[_Token], index: int, expected: str) -> BadRequest:
+    if index >= len(tokens):
+        return _malformed_at(text, len(text), expected)
+    return _malformed_at(text, tokens[index][2], expected)
+
+
+def _malformed_at(text: str, offset: int, expected: str) -> BadRequest:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    found = _FOUND.match(text, offset)
+    what = f"found {found.group()!r}" if found else "the query ends there"
+    return BadRequest(f"expected {expected}; {what}", "Malformed query", line, column)

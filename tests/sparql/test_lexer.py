@@ -1,0 +1,149 @@
+"""The one lexical scan: the query form and its faults, the prologue, dataset clauses, keywords, nesting."""
+
+from __future__ import annotations
+
+import pickle
+
+import pyoxigraph as ox
+import pytest
+
+from nhs_ai_workforce.core.errors import ServiceError
+from nhs_ai_workforce.sparql import execution, lexer
+from nhs_ai_workforce.sparql.execution import QueryJob, dataset_options, execute
+from nhs_ai_workforce.sparql.guard import QueryRefused, check_query
+from nhs_ai_workforce.sparql.lexer import UPDATE_KEYWORDS, lex
+
+
+def query_form(text: str) -> str:
+    return lex(text).query_form()
+
+
+def has_dataset_clause(text: str) -> bool:
+    return lex(text).has_dataset
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("SELECT * { ?s ?p ?o }", "SELECT"),
+        ("select * { ?s ?p ?o }", "SELECT"),
+        ("ASK {}", "ASK"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ("DESCRIBE <http://example.org/>", "DESCRIBE"),
+        ("# a comment\n  PREFIX ex: <http://example.org/>\nPREFIX : <http://x/> ASK {}", "ASK"),
+        ("BASE <http://example.org/> PREFIX a.b-c: <x> #SELECT\nDESCRIBE <y>", "DESCRIBE"),
+        ("PREFIX ex:<http://example.org/>CONSTRUCT {} WHERE {}", "CONSTRUCT"),
+        ("PREFIX é: <http://example.org/> SELECT * {}", "SELECT"),
+        ("INSERT DATA { <a:b> <a:c> <a:d> }", "UPDATE"),
+        ("PREFIX ex: <http://example.org/> DELETE WHERE { ?s ?p ?o }", "UPDATE"),
+        ("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "UPDATE"),
+        ("clear all", "UPDATE"),
+        ("LOAD <http://example.org/data.ttl>", "UPDATE"),
+    ],
+)
+def test_query_form(text, form):
+    assert query_form(text) == form
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ("SELEC * {}", 1, 1, "'SELEC'"),
+        ("PREFIX ex: <http://example.org/>\n\n  FOO", 3, 3, "'FOO'"),
+        ("PREFIX ex <http://example.org/> SELECT * {}", 1, 8, "prefix name"),
+        ("PREFIX ex: SELECT * {}", 1, 12, "an IRI"),
+        ("BASE SELECT", 1, 6, "an IRI after BASE"),
+        ("{ ?s ?p ?o }", 1, 1, "SELECT, ASK, CONSTRUCT or DESCRIBE"),
+    ],
+)
+def test_query_form_points_at_the_fault(text, line, column, fragment):
+    with pytest.raises(ServiceError) as caught:
+        query_form(text)
+    error = caught.value
+    assert (error.status, error.title, error.line, error.column) == (400, "Malformed query", line, column)
+    assert fragment in error.message
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "# only a comment\n"])
+def test_an_empty_query_is_missing(text):
+    with pytest.raises(ServiceError, match="empty") as caught:
+        query_form(text)
+    assert caught.value.title == "Missing query"
+
+
+def test_dataset_clause_detection():
+    assert has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
+    assert has_dataset_clause("select * from <http://g> { }")
+    assert not has_dataset_clause("SELECT * { ?s ?p 'FROM <x>' } # FROM <y>")
+    assert not has_dataset_clause("PREFIX from: <http://x/> SELECT * { ?s from:p ?from }")
+
+
+# -- what else the scan reads -------------------------------------------------------------------
+
+
+def test_the_scan_reads_the_prologue_datasets_keywords_and_depth():
+    lexed = lex(
+        "BASE <http://example.org/a/> PREFIX g: <graphs/> # FROM <nope>\n"
+        "SELECT * FROM <b> FROM NAMED g:c { ?s ?p [ ?q ( 'SERVICE {' ) ] }"
+    )
+    assert lexed.form == "SELECT"
+    assert (lexed.base, lexed.prefixes) == ("http://example.org/a/", {"g": "http://example.org/a/graphs/"})
+    assert [(c.keyword, c.written, c.iri) for c in lexed.datasets] == [
+        ("FROM", "<b>", "http://example.org/a/b"),
+        ("FROM NAMED", "g:c", "http://example.org/a/graphs/c"),
+    ]
+    assert lexed.keywords == () and lexed.depth == 3
+
+
+def test_update_keywords_are_one_set_and_using_is_a_dataset_clause():
+    assert {"INSERT", "DELETE", "WITH"} <= UPDATE_KEYWORDS and "LOAD" not in UPDATE_KEYWORDS
+    lexed = lex("WITH <http://g> DELETE { ?s ?p ?o } USING NAMED <http://h> WHERE { ?s ?p ?o }")
+    assert lexed.form == "UPDATE"
+    assert [keyword for keyword, _ in lexed.keywords] == ["WITH", "DELETE"]
+    assert [(c.keyword, c.iri) for c in lexed.datasets] == [("USING NAMED", "http://h")]
+    assert not lexed.has_dataset
+
+
+def test_a_scan_survives_pickling_with_its_fault():
+    for text in ("SELECT * FROM <http://g> {}", "SELEC"):
+        lexed = lex(text)
+        copy = pickle.loads(pickle.dumps(lexed))
+        assert copy == lexed and copy.datasets == lexed.datasets
+    with pytest.raises(ServiceError, match="SELEC") as caught:
+        pickle.loads(pickle.dumps(lex("SELEC"))).query_form()
+    assert (caught.value.status, caught.value.line, caught.value.column) == (400, 1, 1)
+
+
+def test_with_in_a_query_is_refused():
+    with pytest.raises(QueryRefused, match="WITH is SPARQL Update"):
+        check_query("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", max_bytes=1000)
+
+
+def test_a_job_carrying_its_scan_is_never_scanned_again(monkeypatch):
+    store = ox.Store()
+    graph = ox.NamedNode("http://example.org/g")
+    store.add(ox.Quad(graph, graph, graph, graph))
+    text = "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"
+    job = QueryJob(text, "application/sparql-results+json", lexed=check_query(text, max_bytes=1000))
+    scans = []
+    monkeypatch.setattr(lexer, "_tokens", lambda text: scans.append(text) or iter(()))
+    assert dataset_options(job) == {}  # FROM: the query's own dataset, read from the scan
+    assert b"http://example.org/g" in execute(store, job).body  # FROM <g>: g is the default graph
+    assert scans == []
+    assert dataset_options(QueryJob(text, job.media_type)) == {"use_default_graph_as_union": True}
+    assert scans == [text]  # without a scan the executor makes one (here a fake that finds nothing)
+    assert execution.lex is lexer.lex
+
+
+def test_a_request_is_scanned_once(monkeypatch, settings, built_store):
+    from nhs_ai_workforce.web.app import create_app
+
+    client = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"}).test_client()
+    graph = f"{settings.base.rstrip('/')}/id/graph/background"
+    scans = []
+    tokens = lexer._tokens
+    monkeypatch.setattr(lexer, "_tokens", lambda text: scans.append(text) or tokens(text))
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 200
+    assert scans == [query]
