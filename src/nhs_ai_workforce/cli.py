@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .core.namespaces import ProjectNamespaces
 from .core.settings import DEFAULT_BASE, Settings
+from .sparql.formatting import FORMAT_NAMES
+from .store.dumps import EXPORT_FORMATS
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -328,12 +330,12 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("query", nargs="?", help="the query text, or '-' to read stdin")
     query.add_argument("-f", "--file", help="read the query from FILE")
     query.add_argument(
-        "--format", choices=("table", "csv", "tsv", "json", "xml"), default="table"
+        "--format", choices=FORMAT_NAMES, default="table"
     )
     command("stats", cmd_stats, "count triples per graph and instances per class")
     export = command("export", cmd_export, "write the whole graph in an RDF format")
     export.add_argument(
-        "--format", choices=("turtle", "ntriples", "nquads", "trig", "jsonld"), default="nquads"
+        "--format", choices=tuple(EXPORT_FORMATS), default="nquads"
     )
     export.add_argument("-o", "--output", help="write to FILE instead of stdout")
     mappings = command("mappings", cmd_mappings, "write the role-term mappings as an SSSOM/TSV mapping set")
