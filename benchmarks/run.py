@@ -466,7 +466,7 @@ def prepare_aiwf_store(nq: Path, link: Path) -> float:
         "from pathlib import Path\n"
         "import pyoxigraph as ox\n"
         "from nhs_ai_workforce.core.settings import Settings\n"
-        "from nhs_ai_workforce.store.live import load_store, swap_in\n"
+        "from nhs_ai_workforce.store.builds import load_store, swap_in\n"
         "settings = Settings().with_(store_dir=Path(sys.argv[2]))\n"
         "quads = ox.parse(path=sys.argv[1], format=ox.RdfFormat.N_QUADS)\n"
         "swap_in(load_store(quads, settings), settings)\n"

@@ -9,8 +9,9 @@ import time
 import pytest
 
 from nhs_ai_workforce.core.errors import ServiceError
+from nhs_ai_workforce.core.namespaces import store_graphs
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.sparql.guard import MAX_NESTING, QueryRefused, check_dataset, check_query, store_graphs
+from nhs_ai_workforce.sparql.guard import MAX_NESTING, QueryRefused, check_dataset, check_query
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import re
 from rdflib import Namespace, URIRef
 
 from . import vocab
-from .settings import DEFAULT_BASE
+from .settings import DEFAULT_BASE, Settings
 from .vocab import STANDARD_PREFIXES
 
 VANN = Namespace(vocab.VANN)
@@ -71,6 +71,16 @@ class ProjectNamespaces:
 
 DEFAULT = ProjectNamespaces()
 AIWF = DEFAULT.AIWF
+
+
+def store_graphs(settings: Settings | None = None) -> frozenset[str]:
+    """The IRIs of the store's named graphs, ``{base}/id/graph/{name}``.
+
+    >>> sorted(store_graphs(Settings(base="http://example.org")))[0]
+    'http://example.org/id/graph/background'
+    """
+    base = (settings.base if settings else DEFAULT_BASE).rstrip("/")
+    return frozenset(f"{base}/id/graph/{name}" for name in GRAPHS)
 
 
 def curie(iri: str, prefixes: dict[str, str], *, local: re.Pattern[str] | None = None) -> str | None:

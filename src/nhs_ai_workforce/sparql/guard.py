@@ -50,8 +50,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..core.errors import ServiceError
-from ..core.namespaces import GRAPHS
-from ..core.settings import DEFAULT_BASE, Settings
+from ..core.namespaces import store_graphs
+from ..core.settings import Settings
 from .lexer import UPDATE_KEYWORDS, DatasetClause, Lexed, lex
 
 __all__ = [
@@ -62,7 +62,6 @@ __all__ = [
     "check_lexed",
     "check_query",
     "check_size",
-    "store_graphs",
 ]
 
 #: The deepest nesting of ``(``, ``{`` and ``[`` a query may have.
@@ -77,16 +76,6 @@ class QueryRefused(ServiceError):
 
     def __reduce__(self):  # keep status and title across processes
         return (type(self), (self.message, self.status, self.title))
-
-
-def store_graphs(settings: Settings | None = None) -> frozenset[str]:
-    """The IRIs of the store's named graphs, ``{base}/id/graph/{name}``.
-
-    >>> sorted(store_graphs(Settings(base="http://example.org")))[0]
-    'http://example.org/id/graph/background'
-    """
-    base = (settings.base if settings else DEFAULT_BASE).rstrip("/")
-    return frozenset(f"{base}/id/graph/{name}" for name in GRAPHS)
 
 
 def check_query(

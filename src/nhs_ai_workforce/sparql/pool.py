@@ -61,10 +61,11 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from ..core.errors import BadRequest, ServiceError, Unavailable
+from ..core.namespaces import store_graphs
 from ..core.processes import Child, context, in_child, limit_memory, preload, query_allocator, stop, stop_all
 from ..core.settings import Settings
 from .execution import QueryJob, QueryOutcome, execute
-from .guard import check_dataset, check_lexed, check_query, store_graphs
+from .guard import check_dataset, check_lexed, check_query
 
 __all__ = ["PooledExecutor"]
 

@@ -45,11 +45,11 @@ from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.live import StoreError
+from .reading import FORM, body_text, one_or_none, require_utf8, unsupported_type
 from .state import state
 
 blueprint = Blueprint("sparql", __name__)
 
-FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 #: Parameters that only change the response format, not the operation.
@@ -68,23 +68,6 @@ class ProtocolRequest:
     format: str | None = None
 
 
-def _charset_is_utf8() -> bool:
-    charset = request.mimetype_params.get("charset")
-    return charset is None or charset.lower() in ("utf-8", "utf8")
-
-
-def _bad_charset(what: str) -> ServiceError:
-    charset = request.mimetype_params["charset"]
-    return ServiceError(415, "Unsupported charset", f"{what} bodies must be UTF-8, not {charset!r}")
-
-
-def _one_or_none(params: MultiDict, name: str) -> str | None:
-    values = params.getlist(name)
-    if len(values) > 1:
-        raise ServiceError(400, "Repeated parameter", f"give one {name!r} parameter, not {len(values)}")
-    return values[0] if values else None
-
-
 def _refuse_updates(params: MultiDict) -> None:
     if "update" in params:
         raise ServiceError(403, "Updates not allowed", f"{READ_ONLY} (the request has an 'update' parameter)")
@@ -98,37 +81,28 @@ def read_request() -> ProtocolRequest:
     if request.method in ("GET", "HEAD"):
         params = request.args
         if not params or set(params) <= FORMAT_PARAMETERS:
-            return ProtocolRequest(None, format=_one_or_none(params, "format"))
+            return ProtocolRequest(None, format=one_or_none(params, "format"))
         _refuse_updates(params)
         queries = params.getlist("query")
     elif request.mimetype == FORM:
-        if not _charset_is_utf8():
-            raise _bad_charset("form")
+        require_utf8("form")
         params = MultiDict(request.args)
         params.update(request.form)
         _refuse_updates(params)
         queries = params.getlist("query")
     elif request.mimetype == DIRECT:
-        if not _charset_is_utf8():
-            raise _bad_charset(DIRECT)
+        require_utf8(DIRECT)
         params = request.args
         if "query" in params:
             raise ServiceError(
                 400, "Repeated parameter",
                 f"a {DIRECT} request has the query as its body; remove the 'query' URL parameter",
             )
-        try:
-            queries = [request.get_data().decode("utf-8")]
-        except UnicodeDecodeError as error:
-            raise ServiceError(400, "Malformed query", f"the body is not UTF-8: {error}") from None
+        queries = [body_text("Malformed query")]
     elif request.mimetype == UPDATE:
         raise ServiceError(403, "Updates not allowed", f"{READ_ONLY} (the body is {UPDATE})")
     else:
-        given = f"Content-Type {request.mimetype!r}" if request.mimetype else "no Content-Type"
-        raise ServiceError(
-            415, "Unsupported media type",
-            f"a query POST needs Content-Type {FORM} or {DIRECT}; the request has {given}",
-        )
+        raise unsupported_type(f"a query POST needs Content-Type {FORM} or {DIRECT}")
     if not queries:
         hint = " (GET /sparql without parameters returns the service description)" if request.method == "GET" else ""
         raise ServiceError(400, "Missing query", f"the request has no 'query' parameter{hint}")
@@ -138,7 +112,7 @@ def read_request() -> ProtocolRequest:
         queries[0],
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
-        _one_or_none(params, "format"),
+        one_or_none(params, "format"),
     )
 
 
