@@ -194,3 +194,105 @@ def test_build_with_a_bad_seed_cell_exits_1_and_keeps_the_old_store(capsys, monk
     assert "seeds/initiatives.csv:3 column 'issued'" in err
     assert (tmp_path / "var" / "store").resolve() == before
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (b",Topol,", b",To\x00pol,", "column 'family_name': control character U+0000 (NUL) at character 3"),
+        (b",Topol,", b",T\xf6pol,", "column 'family_name': not UTF-8 at byte"),
+        (b"https://topol.hee.nhs.uk/the-topol-review/", b"https://topol.hee.nhs.uk/the>topol-review/",
+         "column 'web_address': not an IRI: '>'"),
+    ],
+)
+def test_bad_seed_bytes_exit_1_with_a_located_message_and_no_traceback(tmp_path, old, new, message):
+    _copy_project(tmp_path)
+    file = "citations.csv" if old.startswith(b"https") else "people.csv"
+    path = tmp_path / "seeds" / file
+    raw = path.read_bytes()
+    line = raw[: raw.index(old)].count(b"\n") + 1
+    path.write_bytes(raw.replace(old, new, 1))
+    import os
+
+    env = {**os.environ, "AIWF_ROOT": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "nhs_ai_workforce.cli", "build"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"seeds/{file}:{line} {message}" in done.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "var" / "store").exists()
+
+
+@pytest.mark.parametrize("error", ["dump", "blank", "disk"])
+def test_a_build_failing_while_writing_exits_1_with_a_message(capsys, monkeypatch, tmp_path, error):
+    import errno
+    import os
+
+    from nhs_ai_workforce.core.terms import BlankNodeError
+    from nhs_ai_workforce.pipeline import build as build_module
+    from nhs_ai_workforce.store.dumps import DumpError
+
+    raised = {
+        "dump": DumpError("triple in the default graph DEFAULT, not a project graph: <a> <b> <c>"),
+        "blank": BlankNodeError("blank node _:b0 found; every resource needs an IRI"),
+        "disk": OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "data" / ".staging-x")),
+    }[error]
+
+    def failing_build(settings, **options):
+        raise raised
+
+    monkeypatch.setattr(build_module, "build", failing_build)
+    monkeypatch.setenv("AIWF_ROOT", str(tmp_path))
+    assert main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("build failed; the live store and data/ are unchanged.\n")
+    assert str(raised) in err and "Traceback" not in err
+
+
+def _builds(settings, ns, count: int) -> list[str]:
+    from rdflib import Literal
+    from rdflib.namespace import RDFS
+
+    from conftest import make_dataset
+    from nhs_ai_workforce.store.builds import load_store, swap_in
+
+    made = []
+    for i in range(count):
+        rows = [("background", ns.thing("x", "a"), RDFS.label, Literal(f"build {i}"))]
+        new_dir = load_store(oxigraph_quads(make_dataset(ns, rows)), settings)
+        swap_in(new_dir, settings)
+        made.append(new_dir.name)
+    return made
+
+
+def test_builds_lists_the_kept_builds_and_the_live_one(capsys, settings, ns):
+    first, second = _builds(settings, ns, 2)
+    assert main(["builds", "--store", str(settings.store_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    live = next(line for line in lines if second in line)
+    older = next(line for line in lines if first in line)
+    assert "live" in live and "live" not in older
+    assert lines.index(live) < lines.index(older)
+    assert " 1 " in f" {live} "  # one quad
+
+
+def test_rollback_and_back_again(capsys, settings, ns):
+    from nhs_ai_workforce.store.live import current_build_id
+
+    first, second = _builds(settings, ns, 2)
+    store = ["--store", str(settings.store_path)]
+    assert main(["rollback", *store]) == 0
+    assert f"-> {first} (was {second})" in capsys.readouterr().out
+    assert current_build_id(settings) == first
+    assert main(["query", "--format", "csv", "SELECT ?l { ?s rdfs:label ?l }", *store]) == 0
+    assert capsys.readouterr().out.splitlines() == ["l", "build 0"]
+    assert main(["rollback", second, *store]) == 0
+    assert current_build_id(settings) == second
+
+
+def test_rollback_with_nothing_to_roll_back_to_is_a_usage_error(capsys, settings, ns):
+    (_only,) = _builds(settings, ns, 1)
+    assert main(["rollback", "--store", str(settings.store_path)]) == 2
+    assert "no build before the live build" in capsys.readouterr().err
+    assert main(["rollback", "no-such-build", "--store", str(settings.store_path)]) == 2
+    assert "no complete build 'no-such-build' is kept" in capsys.readouterr().err

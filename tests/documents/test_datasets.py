@@ -10,6 +10,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from email.message import Message
 from html.parser import HTMLParser
 
 import pyoxigraph as ox
@@ -228,9 +229,11 @@ def test_a_new_build_is_served_at_once_and_old_dumps_are_removed(client, setting
     assert b'"Roadmap"@en' in second.data
     assert client.get(first.request.path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
     third_id = build(settings)
+    fourth_id = build(settings)  # three builds are kept (AIWF_KEEP_BUILDS), so the first is pruned now
     client.get("/data/void")
     kept = {path.name for path in (settings.store_path.parent / "dumps").iterdir() if path.is_dir()}
-    assert kept == {second_id, third_id}  # the first build's store is gone, so are its dumps
+    # the first build's store is gone, so are its dumps
+    assert kept <= {second_id, third_id, fourth_id} and fourth_id in kept
 
 
 def test_dumps_are_rendered_once_and_shared_between_processes(settings, monkeypatch):
@@ -260,13 +263,14 @@ def test_dumps_are_kept_in_memory_when_they_cannot_be_written(settings):
 
 # -- a real server over the real seeds ---------------------------------------------------------
 
-def fetch(url: str, **headers: str) -> tuple[int, dict, bytes]:
+def fetch(url: str, **headers: str) -> tuple[int, Message, bytes]:
+    """Status, headers (names case-insensitive, as HTTP says) and body of a GET."""
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 @pytest.fixture(scope="module")

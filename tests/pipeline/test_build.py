@@ -161,3 +161,79 @@ def test_committed_data_equals_a_fresh_build_byte_for_byte(tmp_path):
         assert (PROJECT / "data" / relative).read_bytes() == (tmp_path / "data" / relative).read_bytes(), (
             f"data/{relative} differs from a fresh build: run `aiwf build` and commit data/"
         )
+
+
+# -- all or nothing: dumps staged, leftovers of killed builds removed ----------------------
+
+def test_a_dump_failure_changes_neither_store_nor_data(settings, ns, dataset):
+    from nhs_ai_workforce.store.dumps import DumpError
+
+    build(settings, steps=steps_for(dataset))
+    before = snapshot(settings)
+    outside = make_dataset(ns)
+    outside.graph(ns.thing("x", "not-a-graph")).add((ns.thing("x", "y"), vocab.RDFS.label, Literal("z")))
+    with pytest.raises(DumpError, match="not a project graph"):
+        build(settings, steps=steps_for(outside))
+    assert snapshot(settings) == before
+    assert [p.name for p in stores_dir(settings).iterdir() if p.is_dir()] == [before["build"]]
+    assert list(settings.data_dir.glob(".*")) == []
+
+
+def test_a_full_disk_while_writing_dumps_changes_nothing(settings, ns, dataset, monkeypatch):
+    import errno
+    import os
+
+    from nhs_ai_workforce.store import staging
+
+    build(settings, steps=steps_for(dataset))
+    before = snapshot(settings)
+    changed = make_dataset(ns)
+    changed.graph(ns.graph("background")).add((ns.thing("x", "y"), vocab.RDFS.label, Literal("new")))
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(staging.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        build(settings, steps=steps_for(changed))
+    monkeypatch.undo()
+    assert snapshot(settings) == before
+    assert [p.name for p in stores_dir(settings).iterdir() if p.is_dir()] == [before["build"]]
+    assert list(settings.data_dir.glob(".*")) == []
+
+
+def test_a_failed_move_into_data_swaps_the_previous_store_back(settings, ns, dataset, monkeypatch):
+    from nhs_ai_workforce.store.staging import StagedFiles
+
+    build(settings, steps=steps_for(dataset))
+    before = snapshot(settings)
+    changed = make_dataset(ns)
+    changed.graph(ns.graph("background")).add((ns.thing("x", "y"), vocab.RDFS.label, Literal("new")))
+
+    def refuse(self):
+        self.abort()
+        raise OSError("data/ is read-only")
+
+    monkeypatch.setattr(StagedFiles, "commit", refuse)
+    with pytest.raises(OSError, match="read-only"):
+        build(settings, steps=steps_for(changed))
+    monkeypatch.undo()
+    assert snapshot(settings) == before
+    assert [p.name for p in stores_dir(settings).iterdir() if p.is_dir()] == [before["build"]]
+
+
+def test_the_next_build_removes_what_a_killed_build_left(settings, dataset):
+    from nhs_ai_workforce.store.builds import PARTIAL_SUFFIX
+
+    build(settings, steps=steps_for(dataset))
+    partial = stores_dir(settings) / ("20200101T000000000000Z-dead00" + PARTIAL_SUFFIX)
+    store = ox.Store(str(partial))  # a real half-loaded store
+    store.add(next(iter(oxigraph_quads(dataset))))
+    del store
+    staging = settings.data_dir / ".staging-deadbeef0000"
+    staging.mkdir()
+    (staging / NQUADS_FILE).write_bytes(b"half written")
+    result = build(settings, steps=steps_for(dataset))
+    assert not partial.exists() and not staging.exists()
+    assert current_build_id(settings) == result.build_id
+    assert not any(p.name.endswith(PARTIAL_SUFFIX) for p in stores_dir(settings).iterdir())

@@ -144,3 +144,97 @@ def _store(dataset) -> ox.Store:
     store = ox.Store()
     store.extend(oxigraph_quads(dataset))
     return store
+
+
+# -- staged writes: all the dump files change together or not at all -----------------------
+
+def _files(settings) -> dict:
+    return {p: p.read_bytes() for p in settings.data_dir.rglob("*") if p.is_file()}
+
+
+def _changed(ns):
+    rows = [*sample_triples(ns), ("background", ns.thing("x", "new"), vocab.RDFS.label, Literal("new"))]
+    return oxigraph_quads(make_dataset(ns, rows))
+
+
+def test_staged_dumps_touch_nothing_until_committed(settings, ns, dataset):
+    from nhs_ai_workforce.store.dumps import stage_dumps
+
+    write_dumps(oxigraph_quads(dataset), settings)
+    before = _files(settings)
+    staged = stage_dumps(_changed(ns), settings)
+    assert staged.directory.parent == settings.data_dir and staged.directory.is_dir()
+    assert {p: p.read_bytes() for p in before} == before  # data/ itself unchanged
+    staged.abort()
+    assert _files(settings) == before
+    assert list(settings.data_dir.glob(".*")) == []
+
+
+def test_a_failure_while_writing_leaves_data_untouched(settings, ns, dataset, monkeypatch):
+    import errno
+    import os
+
+    from nhs_ai_workforce.store import staging
+
+    write_dumps(oxigraph_quads(dataset), settings)
+    before = _files(settings)
+    calls = []
+
+    def full_disk(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(staging.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_dumps(_changed(ns), settings)
+    assert _files(settings) == before
+    assert list(settings.data_dir.glob(".*")) == []
+
+
+def test_a_failed_commit_puts_back_every_file_it_replaced(settings, ns, dataset, monkeypatch):
+    from pathlib import Path
+
+    from nhs_ai_workforce.store.dumps import stage_dumps
+
+    write_dumps(oxigraph_quads(dataset), settings)
+    before = _files(settings)
+    staged = stage_dumps(_changed(ns), settings)
+    real_replace = Path.replace
+    moved = []
+
+    def failing_replace(self, target):
+        moved.append(target)
+        if len(moved) == 3:  # the third file moved into place; the restores after it succeed
+            raise OSError("rename refused")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing_replace)
+    with pytest.raises(OSError, match="rename refused"):
+        staged.commit()
+    monkeypatch.undo()
+    assert len(moved) == 5  # two moved in, the third refused, the two put back
+    assert _files(settings) == before
+    assert list(settings.data_dir.glob(".*")) == []
+
+
+def test_commit_removes_graph_files_of_graphs_now_empty(settings, ns, dataset):
+    write_dumps(oxigraph_quads(dataset), settings)
+    inferred = settings.data_dir / GRAPHS_DIR / "inferred.ttl"
+    assert inferred.exists()
+    rows = [row for row in sample_triples(ns) if row[0] != "inferred"]
+    write_dumps(oxigraph_quads(make_dataset(ns, rows)), settings)
+    assert not inferred.exists()
+
+
+def test_staging_directories_of_killed_builds_are_removed(settings, dataset):
+    from nhs_ai_workforce.store.dumps import remove_staging
+
+    write_dumps(oxigraph_quads(dataset), settings)
+    before = _files(settings)
+    leftover = settings.data_dir / ".staging-0123456789ab"
+    (leftover / GRAPHS_DIR).mkdir(parents=True)
+    (leftover / GRAPHS_DIR / "background.ttl").write_bytes(b"half written")
+    assert remove_staging(settings) == [leftover]
+    assert not leftover.exists()
+    assert _files(settings) == before

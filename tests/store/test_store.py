@@ -59,6 +59,7 @@ def test_no_store_yet_says_to_build(settings):
 
 
 def test_swap_replaces_data_and_keeps_only_current_and_previous(settings, ns):
+    settings = settings.with_(keep_builds=2)
     first = load_store(oxigraph_quads(make_dataset(ns)), settings)
     swap_in(first, settings)
     second_rows = [*sample_triples(ns), ("background", ns.thing("x", "a"), RDFS.label, Literal("new"))]

@@ -1,17 +1,25 @@
-"""The curators' update route: off by default, token-protected, validated, swapped in atomically."""
+"""The curators' update route: off by default, token-protected, validated, recorded, swapped in atomically."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.pipeline.build import build
-from nhs_ai_workforce.store.live import current_build_id, stores_dir
+from nhs_ai_workforce.pipeline.changes import change_files
+from nhs_ai_workforce.store.live import current_build_id, open_store, stores_dir
 from nhs_ai_workforce.web.app import create_app
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 TOKEN = "curator-token-0123456789"
 BASE = "https://nhs-ai-workforce.example.org"
@@ -31,13 +39,19 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 JSON = {"Accept": "application/sparql-results+json"}
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory) -> Settings:
-    """The project's own seeds and shapes, built into a store in a temporary directory."""
-    store = tmp_path_factory.mktemp("update") / "var" / "store"
-    settings = Settings(store_dir=store, update_token=TOKEN, query_timeout_s=5.0)
+def project_copy(root: Path) -> Settings:
+    """The project's own seeds, ontology and shapes copied under ``root`` and built there."""
+    for name in ("seeds", "ontology", "shapes"):
+        shutil.copytree(PROJECT / name, root / name, ignore=shutil.ignore_patterns("changes"))
+    settings = Settings(root=root, update_token=TOKEN, query_timeout_s=10.0)
     build(settings, write_dumps=False)
     return settings
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    """A copy of the project built in a temporary directory: change files never reach the repo's seeds/."""
+    return project_copy(tmp_path_factory.mktemp("update"))
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +213,125 @@ def test_a_slow_update_is_stopped_and_changes_nothing(client, settings, app):
     assert "nothing changed" in json.loads(response.data)["error"]
     assert current_build_id(settings) == before
     assert sorted(p.name for p in stores_dir(settings).iterdir()) == stores
+
+
+# -- durability: every accepted update is a change file that every build replays -------------------
+
+
+def changes_of(settings) -> list[str]:
+    return [path.name for path in change_files(settings)]
+
+
+def count(settings) -> int:
+    return len(open_store(settings))
+
+
+def test_an_accepted_update_is_recorded_as_a_change_file(client, settings):
+    before = changes_of(settings)
+    response = client.post(
+        "/update?author=A.%20Curator", headers=AUTH,
+        data={"update": CHANGE_DESCRIPTION, "comment": "Shorter description,\nfrom the review's foreword"},
+    )
+    assert response.status_code == 200, response.data
+    body = json.loads(response.data)
+    after = changes_of(settings)
+    assert len(after) == len(before) + 1
+    new = after[-1]
+    assert body["change"] == f"seeds/changes/{new}"
+    assert new.startswith(f"{len(after):04d}-") and new.endswith("Z.ru")
+    text = (settings.root / body["change"]).read_text(encoding="utf-8")
+    header, _, update = text.partition("\n\n")
+    assert "POST /update" in header
+    assert "# who: A. Curator" in header
+    assert "# why: Shorter description, from the review's foreword" in header
+    assert f"# build: {body['build']}" in header
+    assert f"# base: {BASE}" in header
+    assert "# when: 20" in header
+    assert update.strip() == CHANGE_DESCRIPTION.strip()
+    assert not list((settings.root / "seeds" / "changes").glob(".*"))  # no temporary file left
+
+
+def test_an_insert_survives_the_next_aiwf_build(tmp_path):
+    settings = project_copy(tmp_path)
+    app = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"})
+    response = post_update(app.test_client(), CHANGE_DESCRIPTION)
+    assert response.status_code == 200, response.data
+    env = {**os.environ, "AIWF_ROOT": str(tmp_path)}
+    env.pop("AIWF_STORE", None)
+    done = subprocess.run([sys.executable, "-m", "nhs_ai_workforce.cli", "build"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    rebuilt = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"}).test_client()
+    assert current_build_id(settings) != json.loads(response.data)["build"]
+    assert ask(rebuilt, f'ASK {{ GRAPH {BACKGROUND} {{ {TOPOL} ?p "{NEW_DESCRIPTION}"@en }} }}')
+    assert NEW_DESCRIPTION in (tmp_path / "data" / "nhs-ai-workforce.nq").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("update", [
+    "DROP ALL", "CLEAR DEFAULT", f"DROP SILENT GRAPH {BACKGROUND}", f"clear graph {BACKGROUND}",
+    f"MOVE {BACKGROUND} TO <{BASE}/id/graph/links>",
+])
+def test_dropping_whole_graphs_needs_confirmation(client, settings, update):
+    before, changes, triples = current_build_id(settings), changes_of(settings), count(settings)
+    response = post_update(client, update)
+    assert response.status_code == 409, response.data
+    body = json.loads(response.data)
+    assert body["title"] == "Confirmation needed"
+    assert "confirm=yes" in body["error"] and "nothing was changed" in body["error"]
+    assert (current_build_id(settings), changes_of(settings), count(settings)) == (before, changes, triples)
+
+
+def test_removing_much_of_the_graph_needs_confirmation(client, settings):
+    before, changes, triples = current_build_id(settings), changes_of(settings), count(settings)
+    response = post_update(client, f"DELETE WHERE {{ GRAPH {BACKGROUND} {{ ?s ?p ?o }} }}")
+    assert response.status_code == 409, response.data
+    error = json.loads(response.data)["error"]
+    assert "AIWF_UPDATE_MAX_REMOVED_SHARE" in error and "confirm=yes" in error
+    assert (current_build_id(settings), changes_of(settings), count(settings)) == (before, changes, triples)
+
+
+def test_a_bad_confirm_value_is_refused(client, settings):
+    changes = changes_of(settings)
+    response = client.post("/update?confirm=maybe", data="DROP ALL", content_type="application/sparql-update",
+                           headers=AUTH)
+    assert response.status_code == 400
+    assert "confirm" in json.loads(response.data)["error"]
+    assert changes_of(settings) == changes
+
+
+def test_a_confirmed_drop_all_is_accepted_recorded_and_replayed(tmp_path):
+    settings = project_copy(tmp_path)
+    client = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"}).test_client()
+    assert count(settings) > 1000
+    response = client.post("/update?confirm=yes&comment=start%20again", data="DROP ALL",
+                           content_type="application/sparql-update", headers=AUTH)
+    assert response.status_code == 200, response.data
+    body = json.loads(response.data)
+    assert body["removed"] > 1000
+    recorded = (settings.root / body["change"]).read_text(encoding="utf-8")
+    assert recorded.rstrip().endswith("DROP ALL") and "# why: start again" in recorded
+    assert count(settings) == 0
+    result = build(settings, write_dumps=False)  # a build from the seeds replays the drop
+    assert result.total_quads == 0
+    assert count(settings) == 0
+
+
+def test_the_update_process_has_a_memory_cap(client, settings, app):
+    before, changes = current_build_id(settings), changes_of(settings)
+    state = app.extensions["aiwf"]
+    app.extensions["aiwf"] = state.__class__(settings.with_(update_memory_mb=64), state.store, state.executor)
+    try:
+        response = post_update(client, CHANGE_DESCRIPTION)
+    finally:
+        app.extensions["aiwf"] = state
+    assert response.status_code == 400, response.data
+    assert "AIWF_UPDATE_MEMORY_MB" in json.loads(response.data)["error"]
+    assert (current_build_id(settings), changes_of(settings)) == (before, changes)
+
+
+def test_the_update_time_limit_defaults_to_the_query_time_limit():
+    assert Settings(query_timeout_s=7.0).update_time_limit_s == 7.0
+    assert Settings.from_env({"AIWF_QUERY_TIMEOUT": "12"}).update_time_limit_s == 12.0
+    assert Settings.from_env({"AIWF_QUERY_TIMEOUT": "12", "AIWF_UPDATE_TIMEOUT": "30"}).update_time_limit_s == 30.0
+    limits = Settings.from_env({"AIWF_UPDATE_MEMORY_MB": "512", "AIWF_UPDATE_MAX_REMOVED_SHARE": "0.5"})
+    assert (limits.update_memory_mb, limits.update_max_removed_share) == (512, 0.5)

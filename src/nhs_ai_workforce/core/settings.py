@@ -21,13 +21,29 @@ def _project_root() -> Path:
     return Path.cwd()
 
 
+def _half_of_memory_mb() -> int:
+    """Half of this machine's physical memory in MB (the default memory cap of all query processes)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (2 * 1024 * 1024)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - no sysconf on this platform
+        return 4096
+
+
 #: Environment variables read as numbers: (name, field, type).
 _LIMITS = (
     ("AIWF_RESULT_LIMIT_BYTES", "result_limit_bytes", int),
     ("AIWF_QUERY_WORKERS", "query_workers", int),
     ("AIWF_QUERY_MEMORY_MB", "query_memory_mb", int),
+    ("AIWF_QUERY_QUEUE", "query_queue", int),
+    ("AIWF_QUERY_SLOTS_PER_CLIENT", "query_slots_per_client", int),
     ("AIWF_UPDATE_TIMEOUT", "update_timeout_s", float),
+    ("AIWF_UPDATE_MEMORY_MB", "update_memory_mb", int),
+    ("AIWF_UPDATE_MAX_REMOVED_SHARE", "update_max_removed_share", float),
     ("AIWF_WORKERS", "workers", int),
+    ("AIWF_MAX_CONNECTIONS", "max_connections", int),
+    ("AIWF_HEADER_TIMEOUT", "header_timeout_s", float),
+    ("AIWF_BODY_TIMEOUT", "body_timeout_s", float),
+    ("AIWF_KEEP_BUILDS", "keep_builds", int),
 )
 
 
@@ -43,13 +59,23 @@ class Settings:
     max_request_bytes: int = 256 * 1024
     result_limit_bytes: int = 16 * 1024 * 1024  # a serialised result larger than this is refused
     query_workers: int = 2  # queries each server process runs at once, each in a killable process
-    query_memory_mb: int = 4096  # address-space cap of each query process (0: none)
+    # memory (MB) all query processes of the server may use together (0: no cap); default half the machine's
+    query_memory_mb: int = field(default_factory=lambda: _half_of_memory_mb())
+    query_queue: int = 10  # requests each server process lets wait for a query slot; past it: 503
+    query_slots_per_client: int | None = None  # slots one client may hold (None: half of query_workers, min 1)
     query_allocator: str = "auto"  # malloc of query processes: auto (jemalloc if installed), system, or a .so path
     update_token: str | None = field(default=None, repr=False)  # enables POST /update when set
-    update_timeout_s: float = 300.0
+    update_timeout_s: float | None = None  # time limit of an update's process (None: query_timeout_s)
+    update_memory_mb: int = 4096  # address-space cap of an update's process (0: none; it needs over 1 GB to start)
+    update_max_removed_share: float = 0.1  # an update removing more of the graph needs confirm=yes
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2  # server processes started by `aiwf serve`
+    max_connections: int = 1000  # open connections each server process holds; more wait to be accepted
+    header_timeout_s: float = 10.0  # a request head must arrive within this (and an idle connection closes)
+    body_timeout_s: float = 30.0  # a request body must arrive within this after its head
+    trusted_proxy: str | None = None  # the proxy's address whose X-Forwarded-* headers are believed
+    keep_builds: int = 3  # complete builds kept for `aiwf rollback` (at least 2: readers hold the previous)
 
     @property
     def seeds_dir(self) -> Path:
@@ -70,6 +96,20 @@ class Settings:
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def update_time_limit_s(self) -> float:
+        """Seconds an update's process may run: ``update_timeout_s``, else the query time limit."""
+        return self.query_timeout_s if self.update_timeout_s is None else self.update_timeout_s
+
+    @property
+    def query_requests_held(self) -> int:
+        """Request threads queries may hold at once in one server process: running plus waiting.
+
+        A server process needs more request threads than this, so pages and ``/health`` never
+        wait behind queries.
+        """
+        return max(1, self.query_workers) + max(0, self.query_queue)
 
     @property
     def store_path(self) -> Path:
@@ -102,6 +142,8 @@ class Settings:
             values["query_allocator"] = env["AIWF_QUERY_ALLOCATOR"]
         if env.get("AIWF_UPDATE_TOKEN"):
             values["update_token"] = env["AIWF_UPDATE_TOKEN"]
+        if env.get("AIWF_TRUSTED_PROXY"):
+            values["trusted_proxy"] = env["AIWF_TRUSTED_PROXY"]
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

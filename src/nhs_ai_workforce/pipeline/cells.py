@@ -15,15 +15,67 @@ import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+D)?$")
+#: C0 and C1 control characters and DEL, except tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Characters RFC 3987 never allows in an IRI: space, controls, ``<>"{}|\^``` and the backtick.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f-\x9f]')
+_CONTROL_NAMES = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL"}
 
 
 class CellError(ValueError):
     """A cell whose text cannot be read as the column's kind of value."""
+
+
+def describe_character(char: str) -> str:
+    """``U+0000 (NUL)``, ``U+0007``, or ``'>'`` for a printable character.
+
+    >>> describe_character("\\x00"), describe_character(">")
+    ('U+0000 (NUL)', "'>'")
+    """
+    code = ord(char)
+    if char.isprintable() and not char.isspace():
+        return repr(char)
+    name = _CONTROL_NAMES.get(code)
+    return f"U+{code:04X}" + (f" ({name})" if name else "")
+
+
+def control_character(text: str) -> str | None:
+    """What is wrong if ``text`` holds a control character (tab and line breaks are allowed).
+
+    >>> control_character("a\\x00b")
+    'control character U+0000 (NUL) at character 2'
+    >>> control_character("two\\nlines") is None
+    True
+    """
+    match = _CONTROL.search(text)
+    if match is None:
+        return None
+    return f"control character {describe_character(match.group())} at character {match.start() + 1}"
+
+
+def check_iri(text: str) -> str:
+    """``text`` if it can be an IRI (RFC 3987): no spaces, controls or ``<>"{}|\\^``` characters.
+
+    >>> check_iri("https://example.org/a>b")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    nhs_ai_workforce.pipeline.cells.CellError: not an IRI: ...
+    """
+    match = _NOT_IN_IRI.search(text)
+    if match:
+        raise CellError(f"not an IRI: {describe_character(match.group())} at character "
+                        f"{match.start() + 1} cannot be in an IRI (RFC 3987): {text!r}")
+    try:
+        ox.NamedNode(text)
+    except ValueError as error:
+        raise CellError(f"not an IRI ({error}): {text!r}") from None
+    return text
 
 
 def parse_key(text: str) -> str:
@@ -102,7 +154,7 @@ def parse_url(text: str) -> URIRef:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
         raise CellError(f"not an absolute http(s) web address: {text!r}")
-    return URIRef(text)
+    return URIRef(check_iri(text))
 
 
 def parse_curie(text: str, prefixes: dict[str, str]) -> URIRef:
@@ -111,7 +163,7 @@ def parse_curie(text: str, prefixes: dict[str, str]) -> URIRef:
     if not sep or prefix not in prefixes or not local:
         known = ", ".join(sorted(prefixes))
         raise CellError(f"not a prefixed name with a known prefix ({known}): {text!r}")
-    return URIRef(prefixes[prefix] + local)
+    return URIRef(check_iri(prefixes[prefix] + local))
 
 
 def parse_flag(text: str) -> bool:

@@ -8,7 +8,6 @@ sees every mistake at once; nothing is returned unless every row reads cleanly.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .errors import Problem, SeedError
 from .locations import Location
 from .mappings import mapping_triples, read_mapping_set
 from .rebase import rebase_term
+from .seedfiles import SeedRows, check_lines, read_csv
 from .tables import AGENT_KINDS, EXTERNAL, NOTE, STATED_IN, TABLES, TYPE_NAMES, Column, Table
 
 #: Where reference.data.gov.uk keeps calendar intervals, by the precision of a date.
@@ -32,6 +32,7 @@ INTERVAL_PATTERNS = {
 }
 MULTI_SEPARATOR = "|"
 LINKS_FILE = "links.csv"
+LINK_COLUMNS = ("subject", "predicate", "target", "evidence")
 MAPPINGS_FILE = "mappings.sssom.tsv"
 
 
@@ -79,6 +80,16 @@ class _Converter:
         except ValueError:
             return str(path)
 
+    def _read(self, path: Path, name: str) -> SeedRows | None:
+        """The rows of a CSV seed file, its problems recorded; ``None`` if it cannot be read."""
+        try:
+            seed = read_csv(path, name)
+        except OSError as error:
+            self.problem(Location(name, 0, None), f"cannot read the file: {error.strerror}")
+            return None
+        self.problems.extend(seed.problems)
+        return seed
+
     # -- tables ----------------------------------------------------------------------
     def read_table(self, table: Table) -> None:
         path = self.settings.seeds_dir / table.file
@@ -86,12 +97,38 @@ class _Converter:
         if not path.is_file():
             self.problem(Location(name, 0, None), "seed table is missing")
             return
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if not self._check_header(table, reader.fieldnames or [], name):
-                return
-            for row in reader:
-                self.read_row(table, row, Location(name, reader.line_num, None))
+        seed = self._read(path, name)
+        if seed is None or not self._check_header(table, seed.header, name):
+            return
+        seen: dict[str, tuple[int, dict[str, str]]] = {}
+        for line, row in seed.rows:
+            if self._duplicate(table, row, line, name, seen):
+                continue
+            self.read_row(table, row, Location(name, line, None))
+
+    def _duplicate(self, table: Table, row: dict[str, str], line: int, name: str,
+                   seen: dict[str, tuple[int, dict[str, str]]]) -> bool:
+        """Whether ``row`` repeats a key already read from this file (reported, not merged).
+
+        Differing values would be merged into one thing with two values for a property, and an
+        exact repeat is a copy-and-paste slip; both are errors, so the curator fixes the table.
+        """
+        key = (row.get(table.key_column) or "").strip()
+        if not key:
+            return False
+        values = {column: (value or "").strip() for column, value in row.items()}
+        if key not in seen:
+            seen[key] = (line, values)
+            return False
+        first, earlier = seen[key]
+        at = Location(name, line, table.key_column)
+        differ = [c for c in values if values[c] != earlier.get(c, "")]
+        if differ:
+            self.problem(at, f"duplicate key {key!r}: line {first} has the same key with different "
+                         f"values in {', '.join(repr(c) for c in differ)}; one key, one row")
+        else:
+            self.problem(at, f"duplicate key {key!r}: this row repeats line {first} exactly; delete one")
+        return True
 
     def _check_header(self, table: Table, header: list[str], name: str) -> bool:
         known = {c.name for c in table.columns} | {table.key_column, "source", "note"}
@@ -276,31 +313,56 @@ class _Converter:
     def read_links(self) -> None:
         path = self.settings.seeds_dir / LINKS_FILE
         name = self._relative(path)
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                where = Location(name, reader.line_num, None)
-                try:
-                    kind, _, key = row["subject"].strip().partition("/")
-                    cells.parse_key(kind)
-                    cells.parse_key(key)
-                    predicate = cells.parse_curie(row["predicate"].strip(), self.prefixes)
-                    target = cells.parse_url(row["target"].strip())
-                except cells.CellError as error:
-                    self.problem(Location(name, where.row, "subject/predicate/target"), str(error))
-                    continue
-                if not row.get("evidence", "").strip():
-                    self.problem(Location(name, where.row, "evidence"),
-                                 "every link needs evidence: the verified identifier row or pattern")
-                subject = self.ns.thing(kind, key)
-                if key not in self.defined.get(kind, ()):
-                    self.problem(Location(name, where.row, "subject"),
-                                 f"unknown {kind} key {key!r}: no seed row defines it")
-                self.add("links", (subject, predicate, target))
+        seed = self._read(path, name)
+        if seed is None:
+            return
+        missing = [c for c in LINK_COLUMNS if c not in seed.header]
+        for column in missing:
+            self.problem(Location(name, 1, column), "column is missing from the header")
+        if missing:
+            return
+        seen: dict[tuple[str, str, str], int] = {}
+        for line, row in seed.rows:
+            triple = tuple((row.get(c) or "").strip() for c in ("subject", "predicate", "target"))
+            if triple in seen:
+                self.problem(Location(name, line, "subject"),
+                             f"duplicate link: line {seen[triple]} states the same link; delete one")
+                continue
+            seen[triple] = line
+            self._link(row, line, name)
+
+    def _link(self, row: dict[str, str], line: int, name: str) -> None:
+        column = "subject"
+        try:
+            kind, _, key = (row.get("subject") or "").strip().partition("/")
+            cells.parse_key(kind)
+            cells.parse_key(key)
+            column = "predicate"
+            predicate = cells.parse_curie((row.get("predicate") or "").strip(), self.prefixes)
+            column = "target"
+            target = cells.parse_url((row.get("target") or "").strip())
+        except cells.CellError as error:
+            self.problem(Location(name, line, column), str(error))
+            return
+        if not (row.get("evidence") or "").strip():
+            self.problem(Location(name, line, "evidence"),
+                         "every link needs evidence: the verified identifier row or pattern")
+        subject = self.ns.thing(kind, key)
+        if key not in self.defined.get(kind, ()):
+            self.problem(Location(name, line, "subject"),
+                         f"unknown {kind} key {key!r}: no seed row defines it")
+        self.add("links", (subject, predicate, target))
 
     def read_mappings(self) -> None:
         path = self.settings.seeds_dir / MAPPINGS_FILE
         name = self._relative(path)
+        try:
+            unreadable = check_lines(path, name)
+        except OSError as error:
+            unreadable = [Problem(Location(name, 0, None), f"cannot read the file: {error.strerror}")]
+        if unreadable:
+            self.problems.extend(unreadable)
+            return
         try:
             mapping_set = read_mapping_set(path)
         except (OSError, ValueError) as error:

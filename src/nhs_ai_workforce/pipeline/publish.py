@@ -123,17 +123,18 @@ def publish(
     if not report.conforms:
         raise BuildFailed(report.problems)
     with builds.build_lock(settings) if lock else contextlib.nullcontext():
+        remove_leftovers(settings)
         with timed(timings, "store"):
             quads = list(oxigraph_quads(dataset))
             new_dir = builds.load_store(quads, settings, build_id=build_id)
         try:
-            written: list[Path] = []
+            staged = None
             if write_dumps:
                 with timed(timings, "dumps"):
-                    written = dumps.write_dumps(quads, settings)
-            if swap:
-                with timed(timings, "swap"):
-                    builds.swap_in(new_dir, settings)
+                    staged = dumps.stage_dumps(quads, settings)
+            written = _swap_and_commit(new_dir, staged, settings, timings) if swap else []
+            if staged is not None and not swap:
+                written = staged.commit()
         except BaseException:
             builds.discard(new_dir, settings)
             raise
@@ -146,6 +147,32 @@ def publish(
         warnings=list(report.warnings),
         dumps=written,
     )
+
+
+def remove_leftovers(settings: Settings) -> None:
+    """Remove what killed builds left: ``.partial`` stores and dump staging directories.
+
+    Call only with the build lock held (no other build is running, so they are all orphans).
+    """
+    builds.remove_leftovers(settings)
+    dumps.remove_staging(settings)
+
+
+def _swap_and_commit(new_dir: Path, staged, settings: Settings, timings: dict[str, float]) -> list[Path]:
+    """Swap the new store in, then move the staged dumps into ``data/``.
+
+    If the dumps cannot be moved into place, the previous store is swapped back, so the store
+    and ``data/`` change together or not at all.
+    """
+    with timed(timings, "swap"):
+        previous = builds.swap_in(new_dir, settings)
+        if staged is None:
+            return []
+        try:
+            return staged.commit()
+        except BaseException:
+            builds.restore(previous, settings)
+            raise
 
 
 def _graph_counts(quads: list[ox.Quad], ns: ProjectNamespaces) -> dict[str, int]:

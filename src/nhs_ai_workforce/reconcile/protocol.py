@@ -10,6 +10,8 @@ Query(text='Data analyst', types=('role',), limit=3, constraints=(), ids=())
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from ..core.errors import BadRequest
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 100
 MAX_QUERIES = 500
+#: Arrays and objects nested deeper than this are refused (the protocol needs about five).
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,54 @@ def _bad(message: str) -> BadRequest:
     return BadRequest(message, title="Malformed reconciliation request")
 
 
-def _load_json(text: str | bytes | None, what: str) -> Any:
+def load_json(text: str | bytes | None, what: str) -> Any:
+    """``text`` as JSON, or a 400 naming the fault: empty, not JSON, nested deeper than
+    :data:`MAX_DEPTH` (refused before the recursive parser runs) or a number that is not
+    finite (``NaN``, ``Infinity`` or one too large for a float, such as ``1e999``).
+
+    >>> try:
+    ...     load_json('{"limit": Infinity}', "queries")
+    ... except BadRequest as error:
+    ...     print(error.status, error.message)
+    400 'queries' is not JSON: Infinity is not a JSON number; numbers must be finite
+    """
     if text is None or (isinstance(text, str | bytes) and not text.strip()):
         raise _bad(f"'{what}' is empty")
     try:
-        return json.loads(text)
+        if isinstance(text, bytes):
+            text = text.decode(json.detect_encoding(text))
+        _check_depth(text, what)
+        return json.loads(text, parse_constant=_not_finite, parse_float=_finite_float)
     except (ValueError, TypeError) as error:
-        raise _bad(f"'{what}' is not JSON: {error}") from error
+        raise _bad(f"'{what}' is not JSON: {error}") from None
+
+
+_load_json = load_json
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _check_depth(text: str, what: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_DEPTH` (Python's parser recurses per level)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise _bad(f"'{what}' is nested deeper than {MAX_DEPTH} levels of arrays and objects")
+
+
+def _not_finite(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number; numbers must be finite")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ValueError(f"{literal[:40]} is too large for a number")
+    return number
 
 
 def _limit(value: Any, where: str) -> int:
@@ -60,8 +105,8 @@ def _limit(value: Any, where: str) -> int:
         raise _bad(f"{where}.limit must be a number")
     try:
         number = int(float(value))
-    except (TypeError, ValueError) as error:
-        raise _bad(f"{where}.limit must be a number, not {value!r}") from error
+    except (TypeError, ValueError, OverflowError) as error:  # OverflowError: "Infinity" as a string
+        raise _bad(f"{where}.limit must be a finite number, not {value!r}") from error
     if number < 1:
         raise _bad(f"{where}.limit must be at least 1")
     return min(number, MAX_LIMIT)
@@ -175,7 +220,7 @@ def parse_match_batch(body: Any) -> list[Query]:
 
 def parse_extend(text: str | bytes | dict | None) -> tuple[list[str], list[str]]:
     """The ids and property ids of a data extension query (``{"ids": [...], "properties": [{"id"}]}``)."""
-    query = text if isinstance(text, dict) else _load_json(text, "extend")
+    query = load_json(text, "extend") if text is None or isinstance(text, str | bytes) else text
     if not isinstance(query, dict):
         raise _bad("'extend' must be a JSON object with 'ids' and 'properties'")
     ids, properties = query.get("ids"), query.get("properties")

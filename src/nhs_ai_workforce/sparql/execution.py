@@ -20,13 +20,14 @@ each triple in one graph, so this does not arise in the published data).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from ..core.errors import ServiceError, Unavailable
+from ..core.errors import BadRequest, ServiceError, Unavailable
 from ..core.settings import Settings
 from ..store.live import StoreError
 from .lexer import Lexed, lex
@@ -46,6 +47,9 @@ __all__ = [
 #: (which RFC 9110 reserves for oversize *request* content) and not 5xx (nothing failed).
 RESULT_TOO_LARGE_STATUS = 400
 
+#: Oxigraph's message for a call of a function IRI it does not implement.
+_UNKNOWN_FUNCTION = re.compile(r"custom function .* is not supported", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class QueryJob:
@@ -63,6 +67,8 @@ class QueryJob:
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None
     lexed: Lexed | None = field(default=None, compare=False, repr=False)
+    #: Who asked (the client address), so a pool can share its slots fairly; ``None``: anonymous.
+    client: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,9 @@ def dataset_options(job: QueryJob) -> dict[str, object]:
 def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = None) -> QueryOutcome:
     """Run ``job`` in Oxigraph and serialise the result with Oxigraph into ``job.media_type``.
 
-    :raises ServiceError: 400 for a malformed query (with its line and column) or a bad graph
-        IRI; :data:`RESULT_TOO_LARGE_STATUS` when the result passes ``result_limit_bytes``;
+    :raises ServiceError: 400 for a malformed query (with its line and column), a bad graph
+        IRI or a query Oxigraph cannot evaluate (an unknown function);
+        :data:`RESULT_TOO_LARGE_STATUS` when the result passes ``result_limit_bytes``;
         500 if the media type does not suit the result (a bug in the caller).
 
     >>> store = ox.Store()
@@ -151,6 +158,8 @@ def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = 
         result = store.query(job.text, base_iri=job.base_iri, **dataset_options(job))
     except SyntaxError as error:
         raise ServiceError.from_syntax_error(error) from None
+    except RuntimeError as error:  # Oxigraph refuses a well-formed query it cannot evaluate
+        raise _unevaluable(error) from None
     buffer = _CappedBuffer(result_limit_bytes)
     try:
         if isinstance(result, ox.QueryTriples):
@@ -163,6 +172,8 @@ def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = 
             if results_format is None:
                 raise _wrong_type(job.media_type, "solutions or a boolean (SELECT or ASK)")
             result.serialize(buffer, format=results_format)
+    except RuntimeError as error:  # raised while the (lazy) evaluation runs
+        raise _unevaluable(error) from None
     except _ResultTooLarge:
         raise ServiceError(
             RESULT_TOO_LARGE_STATUS,
@@ -176,6 +187,21 @@ def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = 
 def _as_quads(triples: ox.QueryTriples):
     """TriG and N-Quads write quads: the result's triples go in the default graph."""
     return (ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+
+
+def _unevaluable(error: RuntimeError) -> BadRequest:
+    """A 400 for Oxigraph's evaluation refusals (``RuntimeError``): the query is well formed but
+    asks for something Oxigraph does not do, such as calling a function it does not know.
+
+    >>> _unevaluable(RuntimeError("The custom function <urn:f> is not supported")).title
+    'Unsupported function'
+    """
+    message = str(error) or type(error).__name__
+    if _UNKNOWN_FUNCTION.search(message):
+        return BadRequest(
+            f"{message}; only the SPARQL 1.1 built-in functions and XSD casts can be called", "Unsupported function"
+        )
+    return BadRequest(f"the query cannot be evaluated: {message}", "Query not evaluable")
 
 
 def _wrong_type(media_type: str, kind: str) -> ServiceError:

@@ -15,25 +15,37 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   by a ready child while a replacement starts in the background. Children are forked from a
   ``forkserver`` that has imported pyoxigraph already, so a replacement is ready in tens of
   milliseconds (the process plumbing is :mod:`nhs_ai_workforce.core.processes`).
-- **Crashes.** A child that dies on a query (a stack overflow in Oxigraph's recursive code,
-  memory exhausted under the cap) is reported as **400 Query too demanding** when it died of
-  ``SIGSEGV``/``SIGBUS``/``SIGABRT``/``SIGKILL`` (resource exhaustion: the same query would do
-  it again) and **500 Query failed** otherwise; either way it is replaced at once and the
-  server process never dies with it.
-- **Stack and memory.** Queries run on a thread with a 512 MB stack (address space only;
-  pages are used as needed), where every flat chain of operators or ``UNION``s that fits in
-  the request-size limit parses without overflowing; nesting is capped by the guard. Each
-  child's address space is capped with ``RLIMIT_AS`` at ``settings.query_memory_mb``
-  (``AIWF_QUERY_MEMORY_MB``, default 4096; 0 for no cap).
+- **Memory.** ``settings.query_memory_mb`` (``AIWF_QUERY_MEMORY_MB``; default half the
+  machine's memory, 0 for no cap) is what all the query processes of the server may use
+  together. Each of the ``settings.workers`` server processes has an equal part; in a pool,
+  idle children may keep :data:`IDLE_MB` each and each running query gets an equal share of
+  the rest (:attr:`PooledExecutor.memory_mb`). While a query runs, the waiting request thread
+  reads the child's resident memory (:func:`~nhs_ai_workforce.core.processes.resident_mb`)
+  every :data:`WATCH_S`; a child over its share is killed and the request gets **400 Query
+  used too much memory** naming the limit (the query's fault: the same query would pass it
+  again, so a 4xx, as for a result over the size limit); a child that keeps more than
+  :data:`IDLE_MB` after a query is replaced. ``RLIMIT_AS`` is only a backstop,
+  :data:`~nhs_ai_workforce.core.processes.ADDRESS_HEADROOM_MB` above the share, for memory
+  grabbed faster than the watch.
+- **Crashes.** A child that dies on a query of ``SIGSEGV``/``SIGBUS``/``SIGABRT`` (a stack
+  overflow in Oxigraph's recursive code, an allocation refused at the backstop: the same query
+  would do it again) is reported as **400 Query too demanding**. A child that dies otherwise
+  (killed from outside, ``SIGKILL`` from an operator or the kernel's OOM killer, another exit)
+  says nothing about the query: **503 Query process lost** with ``Retry-After: 1``. Either
+  way it is replaced at once and the server process never dies with it.
+- **Stack.** Queries run on a thread with a 512 MB stack (address space only; pages are used
+  as needed), where every flat chain of operators or ``UNION``s that fits in the request-size
+  limit parses without overflowing; nesting is capped by the guard.
 - **Result size.** Results are serialised in the child, stopped at
   ``settings.result_limit_bytes`` (``AIWF_RESULT_LIMIT_BYTES``, default 16 MiB), and the
   request gets a 400 naming the limit (see :func:`.execution.execute`).
 - **Store.** Each child opens the live store read-only through
   :class:`~nhs_ai_workforce.store.live.CurrentStore`, and reopens it when a new build is
   swapped in. Many processes share the on-disk store; nothing is parsed at startup.
-- **Busy.** At most ``query_workers`` queries run at once per server process; a request that
-  finds them all busy waits for one (up to the time limit, since every query ends by then)
-  and otherwise gets 503 with ``Retry-After`` (as do a missing store and a stopping pool).
+- **Busy.** At most ``query_workers`` queries run at once per server process, a few more
+  may wait (``AIWF_QUERY_QUEUE``), and one client holds at most its share
+  (``AIWF_QUERY_SLOTS_PER_CLIENT``); the rest are refused at once with 503 or 429 and
+  ``Retry-After`` (:mod:`.admission`), as are a missing store and a stopping pool (503).
 - **Shutdown.** :meth:`PooledExecutor.close` (also run at interpreter exit and when the
   executor is garbage-collected) kills the children. A child whose parent process disappears
   (a server worker killed with ``SIGKILL``) notices within a second and exits, even in the
@@ -51,21 +63,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import threading
 import time
 import weakref
 from collections import deque
 from dataclasses import replace
-from multiprocessing.connection import Connection
 
 from ..core.errors import BadRequest, ServiceError, Unavailable
-from ..core.namespaces import store_graphs
-from ..core.processes import Child, context, in_child, limit_memory, preload, query_allocator, stop, stop_all
+from ..core.processes import Child, context, preload, query_allocator, resident_mb, stop, stop_all
 from ..core.settings import Settings
-from .execution import QueryJob, QueryOutcome, execute
-from .guard import check_dataset, check_lexed, check_query
+from .admission import Admission
+from .execution import QueryJob, QueryOutcome
+from .guard import check_query
+from .query_process import query_child
 
 __all__ = ["PooledExecutor"]
 
@@ -73,34 +84,17 @@ __all__ = ["PooledExecutor"]
 START_TIMEOUT_S = 60.0
 #: ``Retry-After`` (seconds) when no query worker could take a query.
 RETRY_S = 5
-#: Signals that mean the query exhausted the stack or the memory cap (or the kernel killed it).
-_EXHAUSTED = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGKILL}
+#: Signals that mean the query exhausted the stack or the address-space backstop.
+_EXHAUSTED = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
+#: ``Retry-After`` (seconds) when a query process died of something other than its query.
+LOST_RETRY_S = 1
+#: Memory (MB) an idle query process may keep; one that keeps more after a query is replaced.
+IDLE_MB = 256
+#: How often (seconds) a running query's memory is read.
+WATCH_S = 0.05
 
-preload(__name__)  # the forkserver imports this module, so each forked child starts warm
+preload(__name__, query_child.__module__)  # the forkserver imports these, so each forked child starts warm
 _log = logging.getLogger(__name__)
-
-
-# -- the child ---------------------------------------------------------------------------
-
-
-def _query_child(
-    conn: Connection, lifeline: Connection, settings: Settings, result_limit_bytes: int | None, memory_mb: int
-) -> None:
-    """The entry point of a query child: open the store, then answer jobs until the pipe closes."""
-    limit_memory(memory_mb)
-    in_child(lifeline, _serve_queries, conn, settings, result_limit_bytes)
-
-
-def _graphs_of(store, settings: Settings) -> frozenset[str]:
-    """The graphs ``FROM`` and the protocol's dataset may name: the store's and the project's."""
-    import pyoxigraph as ox
-
-    named = {graph.value for graph in store.named_graphs() if isinstance(graph, ox.NamedNode)}
-    return frozenset(named) | store_graphs(settings)
-
-
-def _error_reply(error: ServiceError) -> tuple[str, tuple]:
-    return ("error", (error.status, error.title, error.message, error.line, error.column, error.retry_after))
 
 
 def _error(payload: tuple) -> ServiceError:
@@ -109,43 +103,6 @@ def _error(payload: tuple) -> ServiceError:
     if status == 503:
         return Unavailable(message, title, retry_after or RETRY_S)
     return ServiceError(status, title, message, line, column)
-
-
-def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int | None) -> None:
-    from ..store.live import CurrentStore, StoreError
-
-    store = CurrentStore(settings)
-    with contextlib.suppress(StoreError):
-        store.get()  # open it now, so the first query does not wait for it
-    conn.send(("ready", os.getpid()))
-    graphs: tuple[str | None, frozenset[str]] = (None, frozenset())
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            opened = store.get()
-            if graphs[0] != store.build_id:
-                graphs = (store.build_id, _graphs_of(opened, settings))
-            check_lexed(job.lexed, allowed_graphs=graphs[1])  # the parent scanned the text
-            check_dataset(job.default_graphs, job.named_graphs, allowed_graphs=graphs[1])
-            reply: tuple = ("ok", execute(opened, job, result_limit_bytes=result_limit_bytes))
-        except ServiceError as error:
-            reply = _error_reply(error)
-        except StoreError as error:
-            reply = _error_reply(Unavailable(str(error)))
-        except MemoryError:
-            reply = _error_reply(
-                BadRequest("the query ran out of memory; narrow it or add LIMIT", "Query too demanding")
-            )
-        except Exception as error:  # noqa: BLE001 - every failure becomes an answer
-            reply = _error_reply(ServiceError(500, "Query failed", f"{type(error).__name__}: {error}"))
-        try:
-            conn.send(reply)
-        except (OSError, ValueError):
-            return
-        del reply
 
 
 # -- the parent --------------------------------------------------------------------------
@@ -167,17 +124,24 @@ class PooledExecutor:
         timeout_s: float | None = None,
         result_limit_bytes: int | None = None,
         memory_mb: int | None = None,
+        queue: int | None = None,
+        per_client: int | None = None,
     ) -> None:
         self.settings = settings
         self.size = max(1, size if size is not None else settings.query_workers)
         self.spares = max(0, spares)
         self.timeout_s = timeout_s if timeout_s is not None else settings.query_timeout_s
         self.result_limit_bytes = result_limit_bytes if result_limit_bytes is not None else settings.result_limit_bytes
-        self.memory_mb = memory_mb if memory_mb is not None else settings.query_memory_mb
+        #: Resident memory (MB) one running query may use (0: no cap), and an idle child may keep.
+        self.memory_mb, self.idle_mb = _memory_shares(settings, self.size, self.spares, memory_mb)
         #: Pids of children killed on a timeout or found dead, most recent last.
         self.killed: deque[int] = deque(maxlen=100)
         self._lock = threading.Condition()
-        self._slots = threading.BoundedSemaphore(self.size)
+        self.admission = Admission(
+            self.size, queue=settings.query_queue if queue is None else queue,
+            per_client=settings.query_slots_per_client if per_client is None else per_client,
+            wait_s=max(self.timeout_s, 1.0), retry_s=RETRY_S,
+        )
         self._ready: deque[Child] = deque()
         self._children: set[Child] = set()
         self._starting = 0
@@ -251,18 +215,13 @@ class PooledExecutor:
             raise self._stopping()
         if not self._started:
             self.start()
-        wait = max(self.timeout_s, 1.0) + 5.0
-        if not self._slots.acquire(timeout=wait):
-            raise self._busy()
-        try:
+        with self.admission.slot(job.client):
             for _ in range(3):  # a child found dead before it got the job: try another
-                child = self._take(time.monotonic() + wait)
+                child = self._take(time.monotonic() + max(self.timeout_s, 1.0) + 5.0)
                 outcome = self._run_on(child, job)
                 if outcome is not None:
                     return outcome
             raise Unavailable("no query worker could take the query; try again", "Query workers unavailable", RETRY_S)
-        finally:
-            self._slots.release()
 
     def _busy(self) -> ServiceError:
         return Unavailable(f"all {self.size} query workers stayed busy; try again in a few seconds", "Server busy",
@@ -313,8 +272,7 @@ class PooledExecutor:
             return None
         child.jobs += 1
         try:
-            answered = child.conn.poll(self.timeout_s)
-            reply = child.conn.recv() if answered else None
+            reply = self._await(child)
         except (EOFError, OSError):
             code = self._discard(child)
             _log.warning("query process %d died (exit code %s) running a query; replaced", child.pid, code)
@@ -327,27 +285,60 @@ class PooledExecutor:
                 "Query timed out",
                 f"query timed out after {self.timeout_s:g} s and was stopped; narrow it or add LIMIT",
             )
-        self._give_back(child)
+        used = resident_mb(child.pid) if self.memory_mb else None
+        if used is not None and used > self.idle_mb:
+            self._discard(child)  # do not let an idle child sit on a query's memory
+        else:
+            self._give_back(child)
         kind, payload = reply
         if kind == "ok":
             return payload
         raise _error(payload)
 
+    def _await(self, child: Child) -> tuple | None:
+        """The child's reply, ``None`` after the time limit; kills a child over its memory share."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if child.conn.poll(min(WATCH_S, remaining) if self.memory_mb else remaining):
+                return child.conn.recv()
+            used = resident_mb(child.pid) if self.memory_mb else None
+            if used is not None and used > self.memory_mb:
+                self._discard(child)
+                _log.warning("a query used %.0f MB, over its %d MB; killed its process %d", used, self.memory_mb,
+                             child.pid)
+                raise self._too_much_memory(used)
+
+    def _too_much_memory(self, used: float) -> ServiceError:
+        total = self.settings.query_memory_mb
+        return BadRequest(
+            f"the query used more than its memory limit of {self.memory_mb} MB (it had {used:.0f} MB; "
+            f"AIWF_QUERY_MEMORY_MB={total} is shared by all query processes) and was stopped; "
+            "narrow it, add LIMIT, or avoid sorting or grouping large results",
+            "Query used too much memory",
+        )
+
     def _crashed(self, code: int | None) -> ServiceError:
+        name = f"exit code {code}"
         if code is not None and code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
             if -code in _EXHAUSTED:
-                return ServiceError(
-                    400,
-                    "Query too demanding",
+                limit = f"{self.memory_mb} MB" if self.memory_mb else "none"
+                return BadRequest(
                     f"the query process died ({name}) running this query: it ran out of stack or memory "
-                    f"(limit {self.memory_mb} MB). Nest less deeply, shorten long chains, or narrow the query",
+                    f"(memory limit {limit}). Nest less deeply, shorten long chains, or narrow the query",
+                    "Query too demanding",
                 )
-            return ServiceError(500, "Query failed", f"the query process died ({name}); it has been replaced")
-        return ServiceError(500, "Query failed", f"the query process stopped (exit code {code}); it has been replaced")
+        return Unavailable(
+            f"the query process stopped ({name}) while running the query, for a reason outside the query "
+            "(it was killed, or the machine ran short of memory); it has been replaced: try again",
+            "Query process lost", LOST_RETRY_S,
+        )
 
     # -- keeping the pool full
 
@@ -387,7 +378,7 @@ class PooledExecutor:
         spawner = context(self.allocator)
         parent_end, child_end = spawner.Pipe(duplex=True)
         process = spawner.Process(
-            target=_query_child,
+            target=query_child,
             args=(child_end, self._lifeline[0], self.settings, self.result_limit_bytes, self.memory_mb),
             name="aiwf-query",
             daemon=True,
@@ -405,3 +396,21 @@ class PooledExecutor:
             stop(child)
             raise
         return child
+
+
+def _memory_shares(settings: Settings, size: int, spares: int, memory_mb: int | None) -> tuple[int, int]:
+    """``(per running query, per idle child)`` in MB from the server-wide cap (see the module docstring).
+
+    >>> _memory_shares(Settings(query_memory_mb=12288, workers=2, query_workers=2), 2, 1, None)
+    (2944, 256)
+    >>> _memory_shares(Settings(query_memory_mb=0), 2, 1, None), _memory_shares(Settings(), 2, 1, 100)
+    ((0, 0), (100, 100))
+    """
+    if memory_mb is not None:
+        return max(0, memory_mb), min(IDLE_MB, max(0, memory_mb))
+    total = settings.query_memory_mb
+    if total <= 0:
+        return 0, 0
+    servers = max(1, settings.workers)
+    idle = min(IDLE_MB, total // (servers * (size + spares)))
+    return max(1, (total - servers * spares * idle) // (servers * size)), idle

@@ -2,7 +2,11 @@
 
 The files in ``data/`` are byte-for-byte reproducible: quads are sorted (graph, subject,
 ``rdf:type`` first, predicate, object) before pyoxigraph's streaming serialisers group them,
-prefix lines are sorted, and every file is written atomically. Blank nodes are refused.
+prefix lines are sorted, and blank nodes are refused. A build writes them all into a staging
+directory (``data/.staging-<id>/``) first; only when every file is written are they moved into
+place, one ``os.replace`` each (renames need no space), so a failure while rendering or writing
+leaves ``data/`` as it was. A staging directory found by a build holding the build lock is from a
+killed build and is removed (:func:`remove_staging`).
 
 The served dumps (:class:`ServedDumps`) are rendered the same way from the live store, so
 their IRIs are under the served base, and are kept beside the store, one directory per build
@@ -32,6 +36,7 @@ from ..core.settings import Settings
 from ..core.terms import BlankNodeError
 from ..core.vocab import TYPE
 from .live import stores_dir
+from .staging import StagedFiles, remove_staged
 
 NQUADS_FILE = "nhs-ai-workforce.nq"
 TRIG_FILE = "nhs-ai-workforce.trig"
@@ -169,19 +174,29 @@ def dump_files(quads: Iterable[ox.Quad], settings: Settings) -> dict[Path, bytes
     return files
 
 
+def stage_dumps(quads: Iterable[ox.Quad], settings: Settings) -> StagedFiles:
+    """Render every dump of ``quads`` and write it into a new staging directory in ``data/``.
+
+    :raises DumpError, BlankNodeError: if the dataset cannot be published; nothing is written.
+    :raises OSError: if a file cannot be written; the staging directory is removed.
+    """
+    files = dump_files(quads, settings)
+    stale = [path for path in (settings.data_dir / GRAPHS_DIR / f"{name}.ttl" for name in GRAPHS)
+             if path not in files]
+    return StagedFiles(files, settings.data_dir, stale=stale)
+
+
 def write_dumps(quads: Iterable[ox.Quad], settings: Settings) -> list[Path]:
     """Write the N-Quads, TriG and per-graph Turtle dumps into ``data/``; return their paths.
 
-    Per-graph files of project graphs that are now empty are removed.
+    All are staged first, then moved into place; per-graph files of graphs now empty are removed.
     """
-    files = dump_files(quads, settings)
-    for path, data in files.items():
-        write_atomic(path, data)
-    for name in GRAPHS:
-        stale = settings.data_dir / GRAPHS_DIR / f"{name}.ttl"
-        if stale not in files:
-            stale.unlink(missing_ok=True)
-    return list(files)
+    return stage_dumps(quads, settings).commit()
+
+
+def remove_staging(settings: Settings) -> list[Path]:
+    """Remove staging directories left in ``data/`` by killed builds; call with the build lock held."""
+    return remove_staged(settings.data_dir)
 
 
 _UNION_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } ORDER BY ?s }"

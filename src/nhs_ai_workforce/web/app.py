@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from ..core.errors import TooLarge, Unavailable
+from ..core.errors import BadRequest, TooLarge, Unavailable
 from ..core.settings import Settings
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
@@ -58,10 +58,19 @@ def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
 
 
 def _limit_query_string():
-    """A ``GET`` query string over the request-size limit gets 413 before anything reads it."""
+    """A ``GET`` query string over the request-size limit gets 413, and one with a raw byte that
+    is not UTF-8 gets 400 (Werkzeug decodes it strictly), before anything reads it."""
     limit = state().settings.max_request_bytes
     if len(request.query_string) > limit:
         raise TooLarge(f"the query string is {len(request.query_string)} bytes; the limit is {limit}")
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError as error:
+        raise BadRequest(
+            f"the query string has a raw byte 0x{error.object[error.start]:02x} at position {error.start} "
+            "that is not UTF-8; percent-encode the text as UTF-8 (\u00e9 is %C3%A9)",
+            "Bad query string",
+        ) from None
     return None
 
 

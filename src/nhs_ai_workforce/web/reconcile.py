@@ -208,10 +208,7 @@ def _json_body() -> Any:
     data = request.get_data(cache=False)
     if not data.strip():
         raise BadRequest("the request body is empty; send JSON", title=_MALFORMED)
-    try:
-        return json.loads(data)
-    except ValueError as error:
-        raise BadRequest(f"the body is not JSON: {error}", title=_MALFORMED) from error
+    return protocol.load_json(data, "body")  # 400 for non-JSON, too deep, or not-finite numbers
 
 
 for _path, _suffix in (("", ""), (DRAFT, "_draft")):

@@ -26,11 +26,14 @@ no store built yet (with ``Retry-After``)                503
 ======================================================  ======
 
 Queries run through ``state().executor`` (natively in Oxigraph, results written by Oxigraph's
-serialisers); see :mod:`nhs_ai_workforce.sparql.execution` for the dataset rules.
+serialisers); see :mod:`nhs_ai_workforce.sparql.execution` for the dataset rules. Each job
+names its client (:func:`client_key`), so the query pool can give each client a fair share of
+its slots (:mod:`nhs_ai_workforce.sparql.admission`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -116,6 +119,31 @@ def read_request() -> ProtocolRequest:
     )
 
 
+def client_key(address: str | None) -> str | None:
+    """The client a query is counted against: its IP address, an IPv6 one by its ``/64``.
+
+    The address is the connection's peer (``REMOTE_ADDR``). Behind a reverse proxy that is
+    the proxy, so every client would share one share: the operator names the proxy
+    (``AIWF_TRUSTED_PROXY``) and the server then takes the client from the proxy's
+    ``X-Forwarded-For``; the header is never believed from anyone else, since any client can
+    send it. One IPv6 host usually has a whole ``/64``, so that is one client.
+
+    >>> client_key("192.0.2.7"), client_key("2001:db8::1"), client_key("::ffff:192.0.2.7")
+    ('192.0.2.7', '2001:db8::/64', '192.0.2.7')
+    """
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address  # a Unix socket or another kind of peer: as given
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def _response(body: bytes, media_type: str) -> Response:
     response = Response(body, content_type=content_type(media_type))
     response.vary.add("Accept")
@@ -137,7 +165,7 @@ def sparql() -> Response:
         request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"
     )
     job = QueryJob(operation.query, media_type, operation.default_graphs, operation.named_graphs,
-                   base_iri=request.base_url, lexed=lexed)
+                   base_iri=request.base_url, lexed=lexed, client=client_key(request.remote_addr))
     outcome = state().executor.run(job)
     return _response(outcome.body, outcome.media_type)
 

@@ -1,0 +1,65 @@
+"""What every ``aiwf`` command shares: settings from the environment and options, errors, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..core.settings import Settings
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  success
+  1  the data are invalid: unreadable seed rows, a seeds/changes/ file that no longer
+     applies, or SHACL violations (report on stderr)
+  2  usage: bad arguments, malformed SPARQL, unreadable files, or no store built yet
+
+environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT;
+  build also AIWF_KEEP_BUILDS (builds kept for rollback, default 3, at least 2);
+  serve also AIWF_WORKERS, AIWF_QUERY_WORKERS, AIWF_QUERY_MEMORY_MB, AIWF_RESULT_LIMIT_BYTES,
+  AIWF_UPDATE_TOKEN (enables POST /update), AIWF_UPDATE_TIMEOUT, AIWF_UPDATE_MEMORY_MB,
+  AIWF_UPDATE_MAX_REMOVED_SHARE, AIWF_MAX_CONNECTIONS,
+  AIWF_HEADER_TIMEOUT, AIWF_BODY_TIMEOUT, AIWF_TRUSTED_PROXY
+"""
+
+
+class UsageError(Exception):
+    """A mistake by the caller; reported on stderr with exit status 2."""
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings from the environment, then ``--base`` and ``--store``."""
+    settings = Settings.from_env()
+    changes: dict[str, object] = {}
+    if getattr(args, "base", None):
+        changes["base"] = args.base.rstrip("/")
+    if getattr(args, "store", None):
+        changes["store_dir"] = Path(args.store)
+    return settings.with_(**changes) if changes else settings
+
+
+def err(*lines: object) -> None:
+    """Print ``lines`` on stderr."""
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def open_live_store(settings: Settings):
+    """The live store, or a :class:`UsageError` if none is built."""
+    from ..store.live import NoStoreError, open_store
+
+    try:
+        return open_store(settings)
+    except NoStoreError as error:
+        raise UsageError(str(error)) from error
+
+
+def table(rows: Sequence[tuple[str, object]], headers: tuple[str, str]) -> str:
+    """Name/value rows as an aligned two-column table."""
+    from ..sparql.formatting import render_table
+
+    return render_table(headers, [(name, str(value)) for name, value in rows], max_width=100)

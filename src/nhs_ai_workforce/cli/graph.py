@@ -1,0 +1,111 @@
+"""``aiwf query``, ``stats``, ``export`` and ``mappings``: reading the live graph."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..core.namespaces import ProjectNamespaces
+from ..sparql.formatting import FORMAT_NAMES
+from ..store.dumps import EXPORT_FORMATS
+from .common import EXIT_OK, UsageError, open_live_store, settings_from, table
+
+
+def _query_text(args: argparse.Namespace) -> str:
+    if args.file and args.query:
+        raise UsageError("give the query either as an argument or with -f, not both")
+    source = args.file or args.query
+    if source is None:
+        raise UsageError("no query: pass it as an argument, with -f FILE, or '-' for stdin")
+    if args.file is None and source != "-":
+        return source
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read {source}: {error.strerror}") from error
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from ..sparql.formatting import format_result
+    from ..store.query import run_query
+
+    settings = settings_from(args)
+    text = _query_text(args)
+    store = open_live_store(settings)
+    prefixes = ProjectNamespaces(settings.base).prefixes()
+    try:
+        result = run_query(store, text, prefixes=prefixes)
+        output = format_result(result, args.format, prefixes=prefixes)
+    except SyntaxError as error:
+        raise UsageError(f"malformed query: {error}") from error
+    sys.stdout.buffer.write(output if output.endswith(b"\n") else output + b"\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from ..documents.stats import collect
+    from ..store.live import current_build_id
+
+    settings = settings_from(args)
+    stats = collect(open_live_store(settings), ProjectNamespaces(settings.base))
+    print(f"build {current_build_id(settings)}: {stats.triples} distinct triples")
+    print(table(stats.graphs, ("graph", "triples")), end="")
+    print(table(stats.classes, ("class", "instances")), end="")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..store.dumps import dump_prefixes, export
+
+    settings = settings_from(args)
+    store = open_live_store(settings)
+    prefixes = dump_prefixes(ProjectNamespaces(settings.base))
+    if args.output:
+        export(store, args.format, Path(args.output), prefixes=prefixes)
+    else:
+        export(store, args.format, sys.stdout.buffer, prefixes=prefixes)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    from ..pipeline.sssom_export import export_sssom
+
+    settings = settings_from(args)
+    try:
+        text = export_sssom(open_live_store(settings), settings)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {args.output}: {error.strerror}") from error
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def register(command) -> None:
+    """Add the commands that read the graph (``command(name, handler, help)`` makes a subcommand)."""
+    query = command(
+        "query", cmd_query, "run a SPARQL query against the store (project prefixes predeclared)"
+    )
+    query.add_argument("query", nargs="?", help="the query text, or '-' to read stdin")
+    query.add_argument("-f", "--file", help="read the query from FILE")
+    query.add_argument(
+        "--format", choices=FORMAT_NAMES, default="table"
+    )
+    command("stats", cmd_stats, "count triples per graph and instances per class")
+    export = command("export", cmd_export, "write the whole graph in an RDF format")
+    export.add_argument(
+        "--format", choices=tuple(EXPORT_FORMATS), default="nquads"
+    )
+    export.add_argument("-o", "--output", help="write to FILE instead of stdout")
+    mappings = command("mappings", cmd_mappings, "write the role-term mappings as an SSSOM/TSV mapping set")
+    mappings.add_argument("-o", "--output", help="write to FILE instead of stdout")

@@ -1,0 +1,168 @@
+"""Who may run a query now: a few slots, a short bounded queue, and a fair share per client.
+
+A server process runs at most ``slots`` queries at once (one per query process). Under load,
+a request must neither hold a server thread for long nor let one client crowd out the rest:
+
+- **Slots.** A request that finds a free slot, and whose client holds fewer than its
+  ``per_client`` share, runs at once.
+- **Bounded queue.** Otherwise it may wait, if fewer than ``queue`` requests wait already
+  and its client has fewer than half the queue (at least one) waiting. If the whole queue is
+  full it waits up to :data:`FULL_QUEUE_WAIT_S` for a place, then is refused: **503 Server
+  busy** with ``Retry-After``, so it holds a thread for at most a second. A waiting request
+  that gets no slot within ``wait_s`` (the query time limit, by which every running query
+  has ended) is refused the same way.
+- **Fair share.** A client (an address, see :mod:`nhs_ai_workforce.web.sparql`) holds at
+  most ``per_client`` slots at once and has at most half the queue waiting; past that it
+  gets **429 Too many queries** with ``Retry-After``. When a slot frees, it goes to the waiting client that
+  holds the fewest slots, then the one served least recently, then the first to arrive: a
+  client with many queries waiting does not delay a newcomer by more than one query.
+- Requests without a client (``None``: the CLI, tests) share the slots and the queue but have
+  no per-client share.
+
+Everything is decided under one lock in a few microseconds; a client over its share is refused at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..core.errors import ServiceError, Unavailable
+
+__all__ = ["FULL_QUEUE_WAIT_S", "TOO_MANY_STATUS", "Admission"]
+
+#: How long a request may wait for a place when the whole queue is full (never past the time
+#: limit): under a burst of quick queries a place frees within milliseconds, so a short wait
+#: spares them a 503; under a flood of slow ones the request is refused within this time.
+FULL_QUEUE_WAIT_S = 1.0
+
+#: One client over its share: 429 Too Many Requests (RFC 6585), the status for "you, slow
+#: down", as opposed to 503 for "the server is full".
+TOO_MANY_STATUS = 429
+
+
+@dataclass(eq=False)
+class _Ticket:
+    client: str | None
+    seq: int
+    granted: bool = False
+    event: threading.Event = field(default_factory=threading.Event)
+
+
+class Admission:
+    """Admits requests to ``slots`` concurrent queries (thread-safe); see the module docstring."""
+
+    def __init__(self, slots: int, *, queue: int, per_client: int | None = None, wait_s: float,
+                 retry_s: int = 5) -> None:
+        self.slots = max(1, slots)
+        self.queue = max(0, queue)
+        self.per_client = max(1, per_client if per_client is not None else self.slots // 2)
+        self.queue_per_client = max(1, self.queue // 2)
+        self.wait_s = wait_s
+        self.retry_s = retry_s
+        self._lock = threading.Lock()
+        self._space = threading.Condition(self._lock)  # notified when a place in the queue frees
+        self._running: Counter[str | None] = Counter()
+        self._waiting: list[_Ticket] = []
+        self._served: dict[str | None, int] = {}
+        self._order = itertools.count()
+
+    @property
+    def held(self) -> int:
+        """The most server threads queries can hold at once: the slots plus the queue."""
+        return self.slots + self.queue
+
+    def counts(self) -> tuple[int, int]:
+        """``(running, waiting)`` now."""
+        with self._lock:
+            return sum(self._running.values()), len(self._waiting)
+
+    @contextmanager
+    def slot(self, client: str | None) -> Iterator[None]:
+        """Hold a slot for the ``with`` block; raises :class:`ServiceError` (503, 429) at once if none may be had."""
+        ticket = self._enter(client)
+        try:
+            yield
+        finally:
+            self._leave(ticket)
+
+    # -- inside
+
+    def _enter(self, client: str | None) -> _Ticket:
+        deadline = time.monotonic() + min(FULL_QUEUE_WAIT_S, self.wait_s)
+        with self._lock:
+            while True:
+                ticket = _Ticket(client, next(self._order))
+                self._waiting.append(ticket)
+                self._dispatch()
+                if ticket.granted:
+                    return ticket
+                self._waiting.remove(ticket)
+                refusal = self._refusal(client)
+                if refusal is None:
+                    self._waiting.append(ticket)
+                    break
+                remaining = deadline - time.monotonic()
+                if refusal.status == TOO_MANY_STATUS or remaining <= 0:
+                    raise refusal
+                self._space.wait(remaining)  # the queue is full: a place usually frees within ms
+        if not ticket.event.wait(self.wait_s):
+            with self._lock:
+                if not ticket.granted:
+                    self._waiting.remove(ticket)
+                    self._space.notify_all()
+                    raise self._busy(f"no query slot came free within {self.wait_s:g} s")
+        return ticket
+
+    def _refusal(self, client: str | None) -> ServiceError | None:
+        """Why a request that cannot run now may not wait either (``None``: it may wait)."""
+        if client is not None:
+            waiting = sum(1 for ticket in self._waiting if ticket.client == client)
+            if waiting >= self.queue_per_client:
+                return ServiceError(
+                    TOO_MANY_STATUS, "Too many queries",
+                    f"this client already has {self._running[client]} queries running and {waiting} waiting, "
+                    f"its share of this server ({self.per_client} running, {self.queue_per_client} waiting); "
+                    "send the next one when one has finished",
+                    retry_after=self._retry_after(),
+                )
+        if len(self._waiting) >= self.queue:
+            return self._busy(f"all {self.slots} query slots are taken and {len(self._waiting)} queries wait")
+        return None
+
+    def _busy(self, why: str) -> ServiceError:
+        return Unavailable(f"{why}; try again in a few seconds", "Server busy", self._retry_after())
+
+    def _retry_after(self) -> int:
+        return max(1, min(self.retry_s, math.ceil(self.wait_s)))
+
+    def _leave(self, ticket: _Ticket) -> None:
+        with self._lock:
+            self._running[ticket.client] -= 1
+            if self._running[ticket.client] <= 0:
+                del self._running[ticket.client]
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Give free slots to the fairest waiting requests (under the lock)."""
+        while self._waiting and sum(self._running.values()) < self.slots:
+            eligible = [t for t in self._waiting if t.client is None or self._running[t.client] < self.per_client]
+            if not eligible:
+                return
+            chosen = min(eligible, key=lambda t: (self._running[t.client], self._served.get(t.client, -1), t.seq))
+            self._waiting.remove(chosen)
+            self._running[chosen.client] += 1
+            self._served[chosen.client] = next(self._order)
+            if len(self._served) > 4 * (self.held + 1):  # forget clients not seen for a while
+                for stale in sorted(self._served, key=self._served.__getitem__)[: len(self._served) // 2]:
+                    if stale not in self._running:
+                        del self._served[stale]
+            chosen.granted = True
+            chosen.event.set()
+            self._space.notify_all()

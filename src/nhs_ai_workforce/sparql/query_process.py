@@ -1,0 +1,79 @@
+"""What runs in each query process of the pool (:mod:`.pool`): open the store, answer jobs.
+
+A child caps its address space (a backstop: the parent watches its resident memory), opens
+the live store read-only, says it is ready, then answers :class:`~.execution.QueryJob` s from
+its pipe until the pipe closes. Every failure becomes an error reply; ``FROM`` and the
+protocol's dataset are checked against the store the child has open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from multiprocessing.connection import Connection
+
+from ..core.errors import BadRequest, ServiceError, Unavailable
+from ..core.namespaces import store_graphs
+from ..core.processes import ADDRESS_HEADROOM_MB, in_child, limit_memory
+from ..core.settings import Settings
+from .execution import execute
+from .guard import check_dataset, check_lexed
+
+__all__ = ["error_reply", "query_child"]
+
+
+def query_child(
+    conn: Connection, lifeline: Connection, settings: Settings, result_limit_bytes: int | None, memory_mb: int
+) -> None:
+    """The entry point of a query child: open the store, then answer jobs until the pipe closes."""
+    limit_memory(memory_mb + ADDRESS_HEADROOM_MB if memory_mb > 0 else 0)  # a backstop; the parent watches
+    in_child(lifeline, _serve_queries, conn, settings, result_limit_bytes)
+
+
+def _graphs_of(store, settings: Settings) -> frozenset[str]:
+    """The graphs ``FROM`` and the protocol's dataset may name: the store's and the project's."""
+    import pyoxigraph as ox
+
+    named = {graph.value for graph in store.named_graphs() if isinstance(graph, ox.NamedNode)}
+    return frozenset(named) | store_graphs(settings)
+
+
+def error_reply(error: ServiceError) -> tuple[str, tuple]:
+    return ("error", (error.status, error.title, error.message, error.line, error.column, error.retry_after))
+
+
+def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int | None) -> None:
+    from ..store.live import CurrentStore, StoreError
+
+    store = CurrentStore(settings)
+    with contextlib.suppress(StoreError):
+        store.get()  # open it now, so the first query does not wait for it
+    conn.send(("ready", os.getpid()))
+    graphs: tuple[str | None, frozenset[str]] = (None, frozenset())
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            opened = store.get()
+            if graphs[0] != store.build_id:
+                graphs = (store.build_id, _graphs_of(opened, settings))
+            check_lexed(job.lexed, allowed_graphs=graphs[1])  # the parent scanned the text
+            check_dataset(job.default_graphs, job.named_graphs, allowed_graphs=graphs[1])
+            reply: tuple = ("ok", execute(opened, job, result_limit_bytes=result_limit_bytes))
+        except ServiceError as error:
+            reply = error_reply(error)
+        except StoreError as error:
+            reply = error_reply(Unavailable(str(error)))
+        except MemoryError:
+            reply = error_reply(
+                BadRequest("the query ran out of memory; narrow it or add LIMIT", "Query too demanding")
+            )
+        except Exception as error:  # noqa: BLE001 - every failure becomes an answer
+            reply = error_reply(ServiceError(500, "Query failed", f"{type(error).__name__}: {error}"))
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+        del reply

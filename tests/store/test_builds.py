@@ -1,0 +1,145 @@
+"""Keeping the last N builds, listing them, rolling back atomically, and cleaning up killed builds."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Literal
+from rdflib.namespace import RDFS
+
+from conftest import make_dataset
+from nhs_ai_workforce.core.settings import Settings
+from nhs_ai_workforce.core.terms import oxigraph_quads
+from nhs_ai_workforce.store.builds import (
+    PARTIAL_SUFFIX,
+    RollbackError,
+    build_lock,
+    keep_count,
+    list_builds,
+    load_store,
+    remove_leftovers,
+    rollback,
+    swap_in,
+)
+from nhs_ai_workforce.store.live import CurrentStore, current_build_id, open_store, stores_dir
+
+
+def labelled(settings, ns, label: str):
+    """Load and swap in a build whose only triple carries ``label``; return its directory."""
+    rows = [("background", ns.thing("x", "a"), RDFS.label, Literal(label))]
+    new_dir = load_store(oxigraph_quads(make_dataset(ns, rows)), settings)
+    swap_in(new_dir, settings)
+    return new_dir
+
+
+def live_label(settings) -> str:
+    store = open_store(settings)
+    return next(iter(store.quads_for_pattern(None, None, None, None))).object.value
+
+
+def kept(settings) -> list[str]:
+    return sorted(p.name for p in stores_dir(settings).iterdir() if p.is_dir())
+
+
+def test_the_newest_n_builds_are_kept(settings, ns):
+    settings = settings.with_(keep_builds=3)
+    made = [labelled(settings, ns, f"build {i}").name for i in range(5)]
+    assert kept(settings) == made[-3:]
+    assert current_build_id(settings) == made[-1]
+
+
+def test_at_least_two_builds_are_kept_whatever_the_setting(settings, ns):
+    settings = settings.with_(keep_builds=1)
+    assert keep_count(settings) == 2
+    made = [labelled(settings, ns, f"build {i}").name for i in range(3)]
+    assert kept(settings) == made[-2:]
+
+
+def test_keep_builds_comes_from_the_environment():
+    assert Settings.from_env({"AIWF_KEEP_BUILDS": "5"}).keep_builds == 5
+    assert Settings.from_env({}).keep_builds == 3
+
+
+def test_list_builds_newest_first_with_live_flag_and_quads(settings, ns):
+    first = labelled(settings, ns, "one")
+    second = labelled(settings, ns, "two")
+    found = list_builds(settings)
+    assert [b.build_id for b in found] == [second.name, first.name]
+    assert [b.live for b in found] == [True, False]
+    assert [b.quads for b in found] == [1, 1]
+    assert found[0].time is not None and found[0].time >= found[1].time
+
+
+def test_list_builds_skips_partial_directories(settings, ns):
+    labelled(settings, ns, "one")
+    (stores_dir(settings) / ("20990101T000000000000Z-abcdef" + PARTIAL_SUFFIX)).mkdir()
+    assert [b.build_id for b in list_builds(settings)] == [current_build_id(settings)]
+
+
+def test_rollback_restores_the_previous_build_atomically(settings, ns):
+    first = labelled(settings, ns, "one")
+    second = labelled(settings, ns, "two")
+    reader = CurrentStore(settings)
+    assert reader.build_id is None and live_label(settings) == "two"
+    reader.get()
+    assert rollback(settings) == (second.name, first.name)
+    assert settings.store_path.is_symlink()
+    assert current_build_id(settings) == first.name
+    assert live_label(settings) == "one"
+    assert reader.get() is not None and reader.build_id == first.name  # readers follow the link
+    assert kept(settings) == sorted([first.name, second.name])  # nothing deleted: can roll forward
+
+
+def test_rollback_to_a_named_build_and_forward_again(settings, ns):
+    settings = settings.with_(keep_builds=3)
+    first, _second, third = (labelled(settings, ns, name) for name in ("one", "two", "three"))
+    assert rollback(settings, first.name) == (third.name, first.name)
+    assert live_label(settings) == "one"
+    assert rollback(settings, third.name) == (first.name, third.name)
+    assert live_label(settings) == "three"
+    assert rollback(settings) == (third.name, first.name)  # the build live before, not the next older
+    assert rollback(settings) == (first.name, third.name)  # and a second rollback undoes the first
+
+
+def test_rollback_without_a_record_goes_to_the_newest_older_build(settings, ns):
+    from nhs_ai_workforce.store.builds import previous_link
+
+    settings = settings.with_(keep_builds=3)
+    _first, second, third = (labelled(settings, ns, name) for name in ("one", "two", "three"))
+    previous_link(settings).unlink()
+    assert rollback(settings) == (third.name, second.name)
+
+
+def test_a_build_after_a_rollback_keeps_the_rolled_back_build(settings, ns):
+    first = labelled(settings, ns, "one")
+    labelled(settings, ns, "two")
+    rollback(settings)
+    third = labelled(settings, ns, "three")
+    assert first.name in kept(settings) and third.name in kept(settings)
+    assert rollback(settings) == (third.name, first.name)
+
+
+def test_rollback_refuses_what_it_cannot_do(settings, ns):
+    with pytest.raises(RollbackError, match="no build is live"):
+        rollback(settings)
+    only = labelled(settings, ns, "one")
+    with pytest.raises(RollbackError, match="no build before"):
+        rollback(settings)
+    with pytest.raises(RollbackError, match="already live"):
+        rollback(settings, only.name)
+    with pytest.raises(RollbackError, match="no complete build 'nope' is kept"):
+        rollback(settings, "nope")
+    assert current_build_id(settings) == only.name
+
+
+def test_leftovers_of_a_killed_build_are_removed(settings, ns):
+    labelled(settings, ns, "one")
+    killed = stores_dir(settings) / ("20990101T000000000000Z-abcdef" + PARTIAL_SUFFIX)
+    store = ox.Store(str(killed))  # a real half-loaded store, as a killed build leaves it
+    store.add(ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"),
+                      ox.Literal("half")))
+    del store
+    with build_lock(settings):
+        assert remove_leftovers(settings) == [killed]
+    assert not killed.exists()
+    assert live_label(settings) == "one"
