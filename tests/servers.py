@@ -26,12 +26,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start ``aiwf serve`` over ``store`` (plus ``env``), wait for ``/health``, yield its origin, stop it."""
-    port = free_port()
-    extra = env or {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
-    env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store), **extra)
+def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None,
+                   port: int | None = None) -> Iterator[str]:
+    """Start ``aiwf serve`` over ``store`` (plus ``env``, which wins) on ``port`` (a free one by
+    default), wait for ``/health``, yield its origin, stop it."""
+    port = port or free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
+    environment.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
+    environment.update(env or {})
+    env = environment
     aiwf = Path(sys.executable).with_name("aiwf")
     command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
     # The access log goes to a file: an unread pipe fills up and stalls the server.

@@ -100,6 +100,7 @@ def test_help_documents_exit_codes(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert "0  success" in out and "1  the data are invalid" in out and "2  usage" in out
+    assert "124  query: stopped at the time limit" in out and "130  stopped by Ctrl-C" in out
 
 
 def test_stats(capsys, ns, store_args):
@@ -120,6 +121,14 @@ def test_export_to_file_and_stdout(capsysbinary, tmp_path, dataset, store_args):
     out = capsysbinary.readouterr().out
     triples = {q.triple for q in ox.parse(out, format=ox.RdfFormat.N_TRIPLES)}
     assert triples == {q.triple for q in oxigraph_quads(dataset)}
+
+
+def test_export_rdfxml_writes_the_union_of_the_graphs(capsysbinary, dataset, store_args):
+    assert main(["export", "--format", "rdfxml", *store_args]) == 0
+    out = capsysbinary.readouterr().out
+    assert out.startswith(b"<?xml")
+    triples = {q.triple for q in ox.parse(out, format=ox.RdfFormat.RDF_XML)}
+    assert triples == {q.triple for q in oxigraph_quads(dataset)}  # the triple in two graphs: once
 
 
 def _free_port() -> int:

@@ -156,7 +156,6 @@ def test_page_loads_echarts_and_its_script_from_this_site(client, page):
 def test_page_embeds_every_chart_query_and_shows_it(page, charts):
     config = _config(page)
     assert config["endpoint"] == "/sparql"
-    assert config["base"] == DEFAULT_BASE
     assert [chart["id"] for chart in config["charts"]] == list(charts)
     assert [chart["query"] for chart in config["charts"]] == [path.read_text(encoding="utf-8") for path in CHART_FILES]
     for chart in charts.values():
@@ -186,3 +185,79 @@ def test_missing_echarts_gives_a_clear_503(tmp_path):
     assert response.status_code == 503
     text = response.get_data(as_text=True)
     assert "make setup" in text and "echarts" in text and "<script" not in text
+
+
+# -- the tables rendered on the server ----------------------------------------------------------
+
+TABLE = re.compile(r'<section class="chart chart-\w+" id="chart-(?P<id>[a-z0-9-]+)".*?</section>', re.S)
+ROW = re.compile(r'<tr data-category="(?P<iri>[^"]+)"><th scope="row">'
+                 r'<a href="(?P<href>[^"]+)">(?P<label>[^<]+)</a></th>'
+                 r'<td class="number" data-value="(?P<value>[^"]+)">(?P<text>[^<]+)</td>')
+
+
+def _sections(page: str) -> dict[str, str]:
+    return {match.group("id"): match.group(0) for match in TABLE.finditer(page)}
+
+
+def test_every_table_is_rendered_on_the_server_with_the_queries_figures(client, page, charts):
+    sections = _sections(page)
+    assert list(sections) == list(charts)
+    assert "Loading" not in page and "aria-busy" not in page
+    for chart_id, chart in charts.items():
+        answer = _answer(client, chart.query)
+        rows = [match.groupdict() for match in ROW.finditer(sections[chart_id])]
+        expected = list(dict.fromkeys((row["category"], row["categoryLabel"], float(row["value"])) for row in answer))
+        assert [(row["iri"], row["label"], float(row["value"])) for row in rows] == expected, chart_id
+        assert all(row["href"] == "/doc/" + row["iri"].split("/id/", 1)[1] for row in rows)
+
+
+def test_tables_write_units_notes_and_sources(page):
+    sections = _sections(page)
+    texts = {chart_id: [(m["label"], m["text"]) for m in ROW.finditer(html)] for chart_id, html in sections.items()}
+    assert texts["technology-types"] == [
+        ("Diagnostic", "34%"), ("Automation/Service efficiency", "29%"), ("P4 Medicine", "17%"),
+        ("Remote monitoring", "14%"),
+    ]
+    assert texts["roadmap-counts"] == [
+        ("AI technologies captured", "240"), ("clinical areas in the database", "67"), ("workforce groups used", "155"),
+    ]
+    assert texts["workforce-projection-2030"] == [
+        ("additional staff needed", "32,000 WTE"), ("forecast workforce size", "78,000 WTE"),
+    ]
+    shares = sections["technology-types"]
+    assert "Unit: per cent (%) of all AI technologies in the AI Roadmap&#39;s horizon scan." in shares
+    assert "need not add up to 100" in shares
+    assert 'Source: <a href="/doc/section/box-1-para-2">Box 1, paragraph 2</a>' in shares
+    assert 'Reported in: <a href="/doc/initiative/ai-roadmap">AI Roadmap</a>' in shares
+    assert '<th scope="col" class="number">Share (%)</th>' in shares
+    # the figures chart has a table and no canvas; the bar charts a canvas labelled with the figures
+    assert 'data-part="canvas"' not in sections["roadmap-counts"]
+    assert 'aria-label="Bar chart of Share (%) by technology type: Diagnostic 34%;' in shares
+
+
+def test_the_script_gets_the_same_figures_as_the_tables(page):
+    config = _config(page)
+    sections = _sections(page)
+    for chart in config["charts"]:
+        found = ROW.finditer(sections[chart["id"]])
+        rows = [(m["iri"], m["label"], float(m["value"]), m["text"], m["href"]) for m in found]
+        assert [(r["iri"], r["label"], r["value"], r["text"], r["href"]) for r in chart["rows"]] == rows
+    assert all(chart["percent"] == chart["heading"].endswith("(%)") for chart in config["charts"])
+
+
+def test_a_chart_query_that_fails_says_so_escaped_and_the_others_still_show(tmp_path, seeded_store):
+    queries = tmp_path / "queries" / "charts"
+    queries.mkdir(parents=True)
+    for path in CHART_FILES[:2]:
+        (queries / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (queries / "09-broken.rq").write_text("# title: <b>Broken</b>\n# chart: bar\nSELECT ?x WHERE { <oops> }\n",
+                                          encoding="utf-8")
+    settings = Settings().with_(store_dir=seeded_store, root=tmp_path)
+    if settings.queries_dir != tmp_path / "queries":
+        pytest.skip("the queries folder does not follow the root")
+    app = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"})
+    text = app.test_client().get("/charts").get_data(as_text=True)
+    broken = _sections(text)["broken"]
+    assert 'role="alert">The data could not be read:' in broken
+    assert "<b>Broken</b>" not in text and "&lt;b&gt;Broken&lt;/b&gt;" in broken
+    assert len(re.findall(r'<tr data-category=', _sections(text)["technology-types"])) == 4

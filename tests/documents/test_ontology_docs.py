@@ -244,7 +244,7 @@ def test_the_ontology_iri_answers_rdf_by_accept(client, ontology, accept, expect
     response = client.get("/def/aiwf", headers={"Accept": accept} if accept else {})
     assert response.status_code == 200
     assert response.mimetype == expected
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in response.vary
     assert isomorphic(parse(response.data, expected), ontology)
 
 
@@ -267,7 +267,7 @@ def test_each_extension_names_one_representation(client, ontology, extension, me
     response = client.get(f"/def/aiwf.{extension}", headers={"Accept": "image/png"})  # Accept is ignored
     assert response.status_code == 200
     assert response.mimetype == media_type
-    assert "Accept" not in response.headers.get("Vary", "")
+    assert "Accept" not in response.vary
     if media_type == "text/html":
         assert 'id="follows"' in response.get_data(as_text=True)
     else:
@@ -329,7 +329,7 @@ def test_every_term_iri_redirects_browsers_to_its_anchor(client, ontology):
         response = client.get(f"/def/aiwf/{name}", headers={"Accept": BROWSER})
         assert response.status_code == 303, name
         assert response.headers["Location"] == f"/def/aiwf#{name}"
-        assert response.headers["Vary"] == "Accept"
+        assert "Accept" in response.vary
 
 
 @pytest.mark.parametrize(
@@ -508,7 +508,7 @@ def test_a_real_server_publishes_the_ontology(seeded_server, ontology):
     request = urllib.request.Request(f"{seeded_server}/def/aiwf", headers={"Accept": "text/turtle"})
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.headers.get_content_type() == "text/turtle"
-        assert response.headers["Vary"] == "Accept"
+        assert "Accept" in response.headers["Vary"]
         etag = response.headers["ETag"]
         assert isomorphic(parse(response.read(), "text/turtle"), ontology)
 

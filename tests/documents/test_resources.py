@@ -140,7 +140,10 @@ def test_document_by_accept(client, ns, media):
     assert response.mimetype == media
     assert "Accept" in response.vary
     extension = next(ext for ext, m in EXTENSIONS.items() if m == media)
-    assert response.headers["Content-Location"] == f"/doc/initiative/ai-roadmap.{extension}"
+    if media in QUAD_TYPES:  # the .trig and .nq files keep the graphs: they are another representation
+        assert "Content-Location" not in response.headers
+    else:
+        assert response.headers["Content-Location"] == f"/doc/initiative/ai-roadmap.{extension}"
     graph = parse(response, media)
     roadmap = URIRef(ns.thing("initiative", "ai-roadmap"))
     assert (roadmap, RDFS.label, Literal("AI Roadmap", lang="en")) in graph
@@ -186,6 +189,20 @@ def test_nothing_acceptable_is_406_in_the_error_shape(client):
     assert response.status_code == 406
     body = response.get_json()
     assert body["ok"] is False and body["status"] == 406 and "text/turtle" in body["error"]
+
+
+@pytest.mark.parametrize("media", QUAD_TYPES)
+def test_a_negotiated_quad_document_is_triples_in_the_default_graph(client, ns, media):
+    """Comunica asks for N-Quads first and reads the default graph: every triple must be there, once."""
+    response = client.get("/doc/initiative/topol-review", headers={"Accept": media})
+    assert response.mimetype == media
+    dataset = Dataset()  # no union: only what the default graph holds
+    dataset.parse(data=response.get_data(as_text=True), format=QUAD_TYPES[media])
+    assert [str(g.identifier) for g in dataset.graphs() if len(g)] == [str(dataset.default_graph.identifier)]
+    topol = URIRef(ns.thing("initiative", "topol-review"))
+    assert (topol, RDF.type, ns.AIWF.Review) in dataset.default_graph  # stated in two graphs, one triple
+    plain = Graph().parse(data=client.get("/doc/initiative/topol-review.nt").get_data(as_text=True), format="nt")
+    assert set(dataset.default_graph) == set(plain)  # the same triples as the N-Triples document
 
 
 def test_the_document_is_the_union_of_the_graphs_without_repeats(client, ns):
@@ -261,7 +278,8 @@ def test_unknown_key_gets_the_json_error_shape_for_api_clients(client):
 def test_page_shows_label_types_properties_and_linked_labels(client):
     text = html_page(client, "/doc/initiative/ai-roadmap")
     assert "<h1>AI Roadmap</h1>" in text
-    assert '<a href="/def/aiwf/Review">Review</a>' in text  # the type, by its label
+    # the type, by its label, its prefixed name beside it
+    assert '<a href="/def/aiwf/Review" title="aiwf:Review">Review</a> <small class="curie">aiwf:Review</small>' in text
     assert '<a href="/doc/organisation/hee" class="local">Health Education England</a>' in text
     assert "240" in text and "xsd:integer" in text
     assert "Line one\nline &#34;two&#34;, with\ttab" in text
@@ -317,7 +335,7 @@ def test_incoming_links_are_bounded(settings, ns):
     rows += [("background", ns.thing("initiative", f"i{n:03}"), ns.AIWF.publisher, target) for n in range(503)]
     text = html_page(make_client(settings, rows), "/doc/organisation/popular")
     assert len(re.findall(r'<td><a href="/doc/initiative/i\d{3}">', text)) == 500
-    assert "and 3 more" in text and "all 503 as CSV" in text
+    assert "and 3 more" in text and "every incoming statement as CSV" in text
 
 
 def test_neighbourhood_graph_is_embedded_json(client, ns):
@@ -331,7 +349,7 @@ def test_neighbourhood_graph_is_embedded_json(client, ns):
     assert nodes[str(PAGE)]["category"] == 2
     assert str(ns.AIWF.Review) not in nodes  # types are left out
     index = [node["id"] for node in graph["nodes"]]
-    publisher = {"source": 0, "target": index.index(str(ns.thing("organisation", "hee"))), "name": "aiwf:publisher"}
+    publisher = {"source": 0, "target": index.index(str(ns.thing("organisation", "hee"))), "name": "publisher"}
     assert publisher in graph["links"]
     assert '<script src="/static/vendor/echarts/echarts.min.js?v=' in text
     assert '<script src="/static/neighbourhood.js"></script>' in text
@@ -440,3 +458,35 @@ def test_the_catalogue_is_read_once_per_build(settings, monkeypatch):
     swap_in(load_store(oxigraph_quads(make_dataset(ns, renamed)), settings), settings)
     assert "Later" in client.get("/doc/initiative/").get_data(as_text=True)
     assert len(made) == 2
+
+
+def test_referred_to_by_folds_entailed_super_property_and_inverse_repeats():
+    import pyoxigraph as ox
+
+    from nhs_ai_workforce.core.namespaces import ProjectNamespaces
+    from nhs_ai_workforce.documents.catalogue import read_catalogue
+    from nhs_ai_workforce.documents.describe import describe
+
+    ns = ProjectNamespaces("https://example.org")
+    skos, owl, rdfs = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2002/07/owl#", str(RDFS)
+    store = ox.Store()
+
+    def add(graph, s, p, o):
+        store.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(p), ox.NamedNode(o), ox.NamedNode(str(ns.graph(graph)))))
+
+    role, other = str(ns.thing("role", "r")), str(ns.thing("role", "o"))
+    esco = "http://data.europa.eu/esco/occupation/x"
+    add("ontology", skos + "exactMatch", str(RDF.type), owl + "SymmetricProperty")
+    add("ontology", skos + "exactMatch", rdfs + "subPropertyOf", skos + "closeMatch")
+    add("ontology", skos + "closeMatch", rdfs + "subPropertyOf", skos + "mappingRelation")
+    add("ontology", skos + "broader", owl + "inverseOf", skos + "narrower")
+    add("mappings", role, skos + "exactMatch", esco)
+    for prop in ("exactMatch", "closeMatch", "mappingRelation"):
+        add("inferred", esco, skos + prop, role)  # the inverse of the role's own match, and its super-properties
+    add("background", other, skos + "broader", role)  # asserted: always shown
+    add("inferred", other, skos + "mappingRelation", role)  # entailed, but no sub-property or inverse shown: kept
+    description = describe(store, role, read_catalogue(store, ns))
+    assert [(row.subject, row.predicate_name, row.predicate_curie) for row in description.incoming] == [
+        (other, "broader", "skos:broader"), (other, "mapping relation", "skos:mappingRelation"),
+    ]
+    assert (description.incoming_total, description.incoming_folded) == (2, 3)

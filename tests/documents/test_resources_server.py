@@ -19,6 +19,7 @@ from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 NS = ProjectNamespaces()
 ROADMAP = URIRef(NS.thing("initiative", "ai-roadmap"))
 DOC = URIRef(f"{NS.base}/doc/initiative/ai-roadmap")
+TITLE_GRAPH = str(NS.graph("background"))
 HEE = URIRef(NS.thing("organisation", "health-education-england"))
 EXPECTED = [
     (ROADMAP, vocab.DCTERMS.title, Literal("AI Roadmap", lang="en")),
@@ -94,6 +95,37 @@ def test_each_rdf_type_by_extension(server, media):
     assert status == 200 and headers.get_content_type() == media
     assert f'</doc/initiative/ai-roadmap.{extension}>; rel="alternate"; type="{media}"' in headers["Link"]
     graph = parse(body, parser)
+    for triple in EXPECTED:
+        assert triple in graph, triple
+
+
+#: What Comunica sends: N-Quads first, HTML far down.
+COMUNICA = ("application/n-quads,application/trig;q=0.95,application/ld+json;q=0.9,application/n-triples;q=0.8,"
+            "text/turtle;q=0.6,application/rdf+xml;q=0.5,text/n3;q=0.35,application/xml;q=0.3,text/xml;q=0.3,"
+            "text/html;q=0.2,application/xhtml+xml;q=0.18,application/json;q=0.135")
+
+
+def test_a_negotiated_document_is_triples_in_the_default_graph(server):
+    """Comunica reads the default graph of what it gets: the thing's triples must all be there."""
+    status, headers, body = fetch(f"{server}/doc/initiative/ai-roadmap", {"Accept": COMUNICA})
+    assert status == 200 and headers.get_content_type() == "application/n-quads"
+    dataset = Dataset()
+    dataset.parse(data=body.decode("utf-8"), format="nquads")
+    assert len(dataset.default_graph) == len(body.decode().splitlines())
+    for triple in EXPECTED:
+        assert triple in dataset.default_graph, triple
+    _, _, named = fetch(f"{server}/doc/initiative/ai-roadmap.nq")  # the graphs, when asked for by name
+    graphs = Dataset()
+    graphs.parse(data=named.decode("utf-8"), format="nquads")
+    assert TITLE_GRAPH in {str(g) for *_, g in graphs.quads((ROADMAP, vocab.DCTERMS.title, None, None))}
+
+
+@pytest.mark.parametrize(("accept", "media"), [("text/plain, */*;q=0.1", "text/plain"),
+                                               ("text/n3, */*;q=0.1", "text/n3")])
+def test_rdflibs_old_types_get_n_triples_and_turtle(server, accept, media):
+    status, headers, body = fetch(f"{server}/doc/initiative/ai-roadmap", {"Accept": accept})
+    assert status == 200 and headers.get_content_type() == media
+    graph = parse(body, "nt" if media == "text/plain" else "n3")
     for triple in EXPECTED:
         assert triple in graph, triple
 

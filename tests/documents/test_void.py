@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
@@ -278,3 +281,24 @@ def test_description_uses_only_terms_its_vocabularies_define(described):
         for namespace in (vocab.VOID, vocab.DCAT):
             if str(term).startswith(str(namespace)):
                 assert term in namespace, term
+
+
+@pytest.mark.parametrize("base", [BASE, "https://nhs-ai-workforce.example-org.uk/kg~test#x"])
+def test_uri_patterns_are_valid_in_python_and_javascript(base):
+    """Comunica reads void:uriRegexPattern with JavaScript's Unicode regexps, which reject ``\\-``."""
+    targets = void_statistics.targets(base)
+    for target in targets:
+        assert not re.search(r"\\[^\^$\\.*+?()\[\]{}|/]", target.pattern), target.pattern  # only syntax escapes
+        if target.uri_space:
+            assert re.match(target.pattern, target.uri_space + "x")
+    soc = next(t for t in targets if t.key == "soc2020")
+    assert re.match(soc.pattern, base.rstrip("/") + "/id/soc2020/3544")
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = ("const [patterns, iri] = JSON.parse(process.argv[1]);"
+              "console.log(JSON.stringify(patterns.map(p => new RegExp(p, 'u').test(iri))))")
+    iri = base.rstrip("/") + "/id/soc2020/3544"
+    result = subprocess.run([node, "-e", script, json.dumps([[t.pattern for t in targets], iri])],
+                            capture_output=True, text=True, check=True, timeout=30)
+    assert json.loads(result.stdout) == [t.key == "soc2020" for t in targets]

@@ -65,7 +65,8 @@ def the_service(graph: ox.Store) -> ox.NamedNode:
         ({"Accept": "application/ld+json"}, {}, "application/ld+json"),
         ({"Accept": "application/n-triples"}, {}, "application/n-triples"),
         ({"Accept": "application/rdf+xml;q=0.5, application/ld+json"}, {}, "application/ld+json"),
-        ({"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, {}, "text/turtle"),
+        ({"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, {"format": "ttl"}, "text/turtle"),
+        # a browser without a query gets the HTML query page (tests/web/test_sparql_page.py)
         ({"Accept": "text/turtle"}, {"format": "jsonld"}, "application/ld+json"),
         ({}, {"format": "rdfxml"}, "application/rdf+xml"),
     ],

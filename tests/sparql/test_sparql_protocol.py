@@ -166,7 +166,7 @@ def test_dataset_types_put_the_triples_in_the_default_graph(client):
         ("application/*", "application/sparql-results+json"),
         ("text/csv;q=0.5, application/sparql-results+json;q=0.9", "application/sparql-results+json"),
         ("application/sparql-results+xml, */*;q=0.1", "application/sparql-results+xml"),
-        ("text/html,application/xhtml+xml,*/*;q=0.8", "application/sparql-results+json"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),  # a browser: the query page
         ("text/*", "text/csv"),
     ],
 )
@@ -196,8 +196,8 @@ def test_unacceptable_accept_is_406_listing_the_types(client):
     body = response.get_json()
     assert body["title"] == "Not acceptable"
     assert "application/sparql-results+json" in body["error"] and "text/csv" in body["error"]
-    # a browser that only says text/html gets the same refusal, as an HTML page
-    page = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": "text/html"})
+    # a POST that only takes text/html gets the same refusal, as an HTML page (a GET gets the query page)
+    page = client.post("/sparql", data={"query": SELECT}, headers={"Accept": "text/html"})
     assert page.status_code == 406 and page.mimetype == "text/html"
 
 
@@ -301,9 +301,10 @@ def test_relative_iris_resolve_against_the_endpoint(client):
         ({"query_string": {"query": "SELEC * { ?s ?p ?o }"}}, 400, "Malformed query", "SELEC"),
         ({"query_string": {"query": "  # nothing\n"}}, 400, "Missing query", "empty"),
         ({"query_string": {"default-graph-uri": "http://example.org/g"}}, 400, "Missing query", "no 'query'"),
-        ({"query_string": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "Repeated parameter", "one 'query'"),
-        ({"query_string": [("query", "ASK {}"), ("format", "csv"), ("format", "json")]}, 400,
-         "Repeated parameter", "'format'"),
+        ({"query_string": [("query", "ASK {}"), ("query", "ASK { ?s ?p ?o }")]}, 400, "Repeated parameter",
+         "one 'query'"),
+        ({"query_string": [("query", "ASK {}"), ("format", "yaml"), ("output", "png")]}, 406, "Not acceptable",
+         "'yaml'"),
         ({"query_string": {"query": "INSERT DATA { <a:b> <a:c> <a:d> }"}}, 400, "Not a query", "read-only"),
         ({"query_string": {"update": "CLEAR ALL"}}, 403, "Updates not allowed", "read-only"),
         ({"query_string": {"query": "SELECT * { SERVICE <http://evil.example/> { ?s ?p ?o } }"}}, 400, None,
@@ -336,7 +337,7 @@ def test_syntax_errors_carry_line_and_column(client):
         ({"query": "ASK {}", "update": "CLEAR ALL"}, "application/x-www-form-urlencoded", 403, "read-only"),
         ("CLEAR ALL", "application/sparql-update", 403, "read-only"),
         ({"default-graph-uri": "http://example.org/"}, "application/x-www-form-urlencoded", 400, "no 'query'"),
-        ([("query", "ASK {}"), ("query", "ASK {}")], "application/x-www-form-urlencoded", 400, "one 'query'"),
+        ([("query", "ASK {}"), ("query", "ASK {?s ?p ?o}")], "application/x-www-form-urlencoded", 400, "one 'query'"),
         ("", "application/sparql-query", 400, "empty"),
         ("ASK {}", "text/plain", 415, "text/plain"),
         ("query=ASK%20%7B%7D", None, 415, "no Content-Type"),
@@ -360,8 +361,37 @@ def test_direct_post_with_a_query_parameter_too_is_400(client):
 
 
 def test_a_query_in_the_url_and_the_form_body_is_two_queries(client):
-    response = client.post("/sparql?query=ASK%20%7B%7D", data={"query": "ASK {}"})
+    response = client.post("/sparql?query=ASK%20%7B%7D", data={"query": "ASK { ?s ?p ?o }"})
     assert response.status_code == 400 and "one 'query'" in response.get_json()["error"]
+    same = client.post("/sparql?query=ASK%20%7B%7D", data={"query": "ASK {}"})  # a client repeating itself
+    assert same.status_code == 200 and same.get_json()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("params", "query", "mimetype"),
+    [
+        # SPARQLWrapper's defaults: format, output and results, with the media type added for some
+        ([("format", "tsv"), ("format", "text/tab-separated-values"), ("output", "tsv"),
+          ("output", "text/tab-separated-values"), ("results", "tsv")], "SELECT", "text/tab-separated-values"),
+        ([("format", "json-ld"), ("format", "application/ld+json"), ("output", "json-ld")], "CONSTRUCT",
+         "application/ld+json"),
+        ([("format", "rdf+xml"), ("format", "application/rdf+xml")], "CONSTRUCT", "application/rdf+xml"),
+        ([("format", "n3"), ("output", "n3")], "CONSTRUCT", "text/turtle"),
+        ([("format", "rdf")], "CONSTRUCT", "application/rdf+xml"),
+        # the first value the server understands wins; identical repeats are one
+        ([("format", "x-unknown"), ("format", "csv"), ("format", "json")], "SELECT", "text/csv"),
+        ([("output", "xml")], "SELECT", "application/sparql-results+xml"),
+        ([("format", "text/plain")], "CONSTRUCT", "text/plain"),
+        ([("format", "text/n3")], "CONSTRUCT", "text/n3"),
+    ],
+)
+def test_repeated_and_client_format_parameters(client, params, query, mimetype):
+    text = {"SELECT": SELECT, "CONSTRUCT": CONSTRUCT}[query]
+    for _ in range(2):  # the same query twice is one query
+        params = [("query", text), *params]
+    response = client.get("/sparql", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == mimetype
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])

@@ -143,3 +143,42 @@ def test_leftovers_of_a_killed_build_are_removed(settings, ns):
         assert remove_leftovers(settings) == [killed]
     assert not killed.exists()
     assert live_label(settings) == "one"
+
+
+def test_a_build_another_store_link_points_at_is_never_pruned(settings, ns):
+    """Two store links in one checkout share ``var/stores/``: building one never removes the other's build."""
+    other = settings.with_(store_dir=settings.root / "var" / "other-store", keep_builds=2)
+    settings = settings.with_(keep_builds=2)
+    theirs = labelled(other, ns, "other store")
+    made = [labelled(settings, ns, f"build {i}").name for i in range(4)]
+    assert theirs.name in kept(settings)
+    assert current_build_id(other) == theirs.name and live_label(other) == "other store"
+    assert kept(settings) == sorted([theirs.name, *made[-2:]])  # the linked build does not use up the limit
+
+
+def test_a_build_the_previous_link_of_another_store_points_at_is_kept(settings, ns):
+    other = settings.with_(store_dir=settings.root / "var" / "other-store", keep_builds=2)
+    settings = settings.with_(keep_builds=2)
+    first, second = labelled(other, ns, "first"), labelled(other, ns, "second")
+    assert (settings.root / "var" / "other-store.previous").resolve() == first.resolve()
+    for i in range(3):
+        labelled(settings, ns, f"build {i}")
+    assert {first.name, second.name} <= set(kept(settings))
+    assert rollback(other) == (second.name, first.name)
+
+
+def test_dangling_and_foreign_links_in_var_are_ignored(settings, ns, tmp_path):
+    settings = settings.with_(keep_builds=2)
+    var = settings.root / "var"
+    var.mkdir(parents=True)
+    (var / "dangling").symlink_to(var / "stores" / "gone")
+    (var / "elsewhere").symlink_to(tmp_path)
+    made = [labelled(settings, ns, f"build {i}").name for i in range(3)]
+    assert kept(settings) == made[-2:]
+
+
+def test_relative_store_paths_are_taken_against_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert Settings.from_env({"AIWF_STORE": "var/store"}).store_path == tmp_path / "var" / "store"
+    assert Settings(store_dir="x/store").store_path == tmp_path / "x" / "store"
+    assert Settings.from_env({"AIWF_ROOT": "."}).root == tmp_path

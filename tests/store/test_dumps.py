@@ -136,7 +136,7 @@ def test_export_writes_to_files_and_streams(tmp_path, settings, built_store, dat
     export(store, "ntriples", buffer)
     assert buffer.getvalue().count(b"\n") == len({q.triple for q in oxigraph_quads(dataset)})
     with pytest.raises(ValueError, match="unknown format"):
-        export(store, "rdfxml")
+        export(store, "rdfa")
 
 
 def _store(dataset) -> ox.Store:

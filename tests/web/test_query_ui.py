@@ -11,7 +11,7 @@ import html
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -194,3 +194,59 @@ def test_an_example_tab_runs_with_the_run_button(page):
     cells = _cells(page, example.id)
     assert GOLDACRE in cells
     assert "Year of the digital profession 2022" in cells
+
+
+#: What a page that has settled looks like: the editor drawn and nothing left to focus it.
+SETTLED = "() => document.querySelector('.yasgui .CodeMirror') !== null"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_home_opens_at_the_top(local_page, server, viewport):
+    local_page.set_viewport_size(viewport)
+    local_page.goto(f"{server}/")
+    local_page.wait_for_selector(".yasgui .tabsList .tab")
+    local_page.wait_for_function(SETTLED)
+    local_page.wait_for_timeout(500)  # CodeMirror focuses on a timer, if at all
+    assert local_page.evaluate("window.scrollY") == 0
+    assert local_page.evaluate("document.activeElement.closest('.CodeMirror') === null")
+    # the editor is far below: the page would have scrolled had it taken focus
+    assert local_page.locator("#query").bounding_box()["y"] > viewport["height"]
+
+
+def test_result_links_open_local_pages(page, server):
+    page.evaluate("""() => {
+      const yasgui = window.aiwfYasgui;
+      yasgui.addTab(true, { name: "Reviews", yasqe: { value:
+        "SELECT ?review ?type WHERE { ?review a <https://nhs-ai-workforce.example.org/def/aiwf/Review> ; a ?type }" +
+        " ORDER BY ?review LIMIT 5" } });
+    }""")
+    tab_id = page.evaluate("window.aiwfYasgui.getTab().getId()")
+    page.locator(f'[id="{tab_id}"] .yasqe_queryButton').click()
+    links = page.locator(f'[id="{tab_id}"] .yasr table.dataTable tbody td a.iri')
+    links.first.wait_for()
+    hrefs = links.evaluate_all("links => links.map(a => a.href)")
+    reviews = [href for href in hrefs if "/initiative/" in href]
+    assert reviews and all(href.startswith(f"{server}/doc/initiative/") for href in reviews), hrefs
+    # IRIs under the base but not under /id/ (the classes) open on this server too
+    assert f"{server}/def/aiwf/Review" in hrefs
+    assert not [href for href in hrefs if "example.org" in href]
+    first = links.filter(has_text="initiative/").first
+    assert first.get_attribute("title").startswith("https://nhs-ai-workforce.example.org/id/initiative/")
+    with page.context.expect_page() as opened:
+        first.click()
+    doc = opened.value
+    doc.wait_for_load_state()
+    assert urlsplit(doc.url).path.startswith("/doc/initiative/")
+    assert doc.locator("h1").inner_text().strip()
+    doc.close()
+
+
+def test_a_share_link_opens_and_runs_its_query(local_page, server):
+    query = 'SELECT ?answer WHERE { BIND("shared" AS ?answer) }'
+    local_page.goto(f"{server}/#query={quote(query, safe='')}&tabTitle={quote('A shared query')}")
+    local_page.wait_for_selector(".yasgui .tabsList .tab")
+    tab_id = local_page.evaluate("window.aiwfYasgui.getTab().getId()")
+    assert local_page.evaluate("window.aiwfYasgui.getTab().getName()") == "A shared query"
+    assert _cells(local_page, tab_id)[-1] == "shared"
+    assert local_page.evaluate("window.location.hash") == "#query"

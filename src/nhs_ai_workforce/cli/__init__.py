@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import builds, graph, reconcile, serve
-from .common import EPILOG, EXIT_OK, EXIT_USAGE, UsageError, err
+from .common import EPILOG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandFailed, UsageError, err
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,6 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         err(f"aiwf {args.command}: {error}")
         return EXIT_USAGE
+    except CommandFailed as error:
+        err(f"aiwf {args.command}: {error}")
+        return error.status
+    except KeyboardInterrupt:  # Ctrl-C: whatever the command started is stopped on the way out
+        err(f"aiwf {args.command}: interrupted")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader stopped early (`aiwf export | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

@@ -10,6 +10,8 @@ from pathlib import Path
 from ..core.settings import Settings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+#: A query stopped at its time limit (as ``timeout(1)``); a command stopped by Ctrl-C (128 + SIGINT).
+EXIT_TIMEOUT, EXIT_INTERRUPTED = 124, 130
 
 EPILOG = """\
 exit codes:
@@ -17,6 +19,8 @@ exit codes:
   1  the data are invalid: unreadable seed rows, a seeds/changes/ file that no longer
      applies, or SHACL violations (report on stderr)
   2  usage: bad arguments, malformed SPARQL, unreadable files, or no store built yet
+  124  query: stopped at the time limit (AIWF_QUERY_TIMEOUT seconds, default 10)
+  130  stopped by Ctrl-C (a running query's process is killed first)
 
 environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT;
   build also AIWF_KEEP_BUILDS (builds kept for rollback, default 3, at least 2);
@@ -31,6 +35,14 @@ class UsageError(Exception):
     """A mistake by the caller; reported on stderr with exit status 2."""
 
 
+class CommandFailed(Exception):
+    """A command that could not finish; reported on stderr with exit status ``status``."""
+
+    def __init__(self, message: str, status: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """The settings from the environment, then ``--base`` and ``--store``."""
     settings = Settings.from_env()
@@ -38,7 +50,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if getattr(args, "base", None):
         changes["base"] = args.base.rstrip("/")
     if getattr(args, "store", None):
-        changes["store_dir"] = Path(args.store)
+        changes["store_dir"] = Path(args.store)  # made absolute by Settings, as AIWF_STORE
     return settings.with_(**changes) if changes else settings
 
 

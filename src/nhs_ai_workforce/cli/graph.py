@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from ..core.namespaces import ProjectNamespaces
+from ..core.settings import Settings
 from ..sparql.formatting import FORMAT_NAMES
 from ..store.dumps import EXPORT_FORMATS
-from .common import EXIT_OK, UsageError, open_live_store, settings_from, table
+from .common import EXIT_OK, EXIT_TIMEOUT, CommandFailed, UsageError, open_live_store, settings_from, table
 
 
 def _query_text(args: argparse.Namespace) -> str:
@@ -28,19 +29,50 @@ def _query_text(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot read {source}: {error.strerror}") from error
 
 
-def cmd_query(args: argparse.Namespace) -> int:
+def answer(settings: Settings, text: str, format: str, prefixes: dict[str, str]) -> bytes:
+    """Run ``text`` on the live store and format the result: what a query's child process does.
+
+    Its address space is capped at ``AIWF_QUERY_MEMORY_MB`` (plus the headroom every query
+    process has), as in the server.
+    """
+    from ..core.processes import ADDRESS_HEADROOM_MB, limit_memory
     from ..sparql.formatting import format_result
+    from ..store.live import open_store
     from ..store.query import run_query
+
+    if settings.query_memory_mb > 0:
+        limit_memory(settings.query_memory_mb + ADDRESS_HEADROOM_MB)
+    result = run_query(open_store(settings), text, prefixes=prefixes)
+    return format_result(result, format, prefixes=prefixes)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run the query in a killable child process, as the server does: stopped (``SIGKILL``) at
+    ``AIWF_QUERY_TIMEOUT`` seconds, and on Ctrl-C (the child is killed before we exit)."""
+    from ..core.processes import ProcessTimedOut, run_in_process
+    from ..store.live import current_dir
 
     settings = settings_from(args)
     text = _query_text(args)
-    store = open_live_store(settings)
+    if current_dir(settings) is None:
+        open_live_store(settings)  # raises the usage error that says to build
     prefixes = ProjectNamespaces(settings.base).prefixes()
     try:
-        result = run_query(store, text, prefixes=prefixes)
-        output = format_result(result, args.format, prefixes=prefixes)
+        output = run_in_process(answer, settings, text, args.format, prefixes, timeout_s=settings.query_timeout_s)
     except SyntaxError as error:
         raise UsageError(f"malformed query: {error}") from error
+    except ProcessTimedOut:
+        raise CommandFailed(
+            f"the query was stopped after {settings.query_timeout_s:g} s (AIWF_QUERY_TIMEOUT); "
+            "narrow it, add LIMIT, or raise the limit",
+            EXIT_TIMEOUT,
+        ) from None
+    except MemoryError:
+        raise UsageError(
+            f"the query ran out of memory (AIWF_QUERY_MEMORY_MB={settings.query_memory_mb}); narrow it or add LIMIT"
+        ) from None
+    except ChildProcessError as error:
+        raise UsageError(f"the query's process died ({error}); the query may be too demanding") from None
     sys.stdout.buffer.write(output if output.endswith(b"\n") else output + b"\n")
     sys.stdout.flush()
     return EXIT_OK
@@ -102,7 +134,9 @@ def register(command) -> None:
         "--format", choices=FORMAT_NAMES, default="table"
     )
     command("stats", cmd_stats, "count triples per graph and instances per class")
-    export = command("export", cmd_export, "write the whole graph in an RDF format")
+    export = command(
+        "export", cmd_export, "write the whole graph in an RDF format (turtle, ntriples, rdfxml: the union of graphs)"
+    )
     export.add_argument(
         "--format", choices=tuple(EXPORT_FORMATS), default="nquads"
     )

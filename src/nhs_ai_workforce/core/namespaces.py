@@ -100,3 +100,62 @@ def curie(iri: str, prefixes: dict[str, str], *, local: re.Pattern[str] | None =
             if local is None or local.fullmatch(rest):
                 best = (prefix, namespace)
     return None if best is None else f"{best[0]}:{iri[len(best[1]):]}"
+
+
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS = _PN_CHARS_BASE + "_\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+#: The characters SPARQL and Turtle let a local name escape with ``\`` (``PN_LOCAL_ESC``).
+LOCAL_ESCAPES = "_~.-!$&'()*+,;=/?#@%"
+_PLX = r"(?:%[0-9A-Fa-f]{2}|\\[" + re.escape(LOCAL_ESCAPES) + "])"
+#: A SPARQL 1.1 / Turtle local name (``PN_LOCAL``), escapes included.
+PN_LOCAL = re.compile(
+    f"(?:[{_PN_CHARS_BASE}_:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+)
+#: A local name that needs no escape.
+PLAIN_LOCAL = re.compile(
+    f"(?:[{_PN_CHARS_BASE}_:0-9]|%[0-9A-Fa-f]{{2}})(?:(?:[{_PN_CHARS}.:]|%[0-9A-Fa-f]{{2}})*"
+    f"(?:[{_PN_CHARS}:]|%[0-9A-Fa-f]{{2}}))?"
+)
+
+
+def escape_local(local: str) -> str | None:
+    """``local`` as a SPARQL/Turtle local name, escaping with ``\\`` what must be; ``None`` if it cannot be one.
+
+    >>> escape_local("initiative/topol-review"), escape_local("a b")
+    ('initiative\\\\/topol-review', None)
+    """
+    last = len(local) - 1
+    out = []
+    for i, char in enumerate(local):
+        plain = (char == "_" or (char == "-" and i > 0) or (char == "." and 0 < i < last)
+                 or (char == "%" and re.fullmatch("[0-9A-Fa-f]{2}", local[i + 1:i + 3]) is not None))
+        out.append("\\" + char if char in LOCAL_ESCAPES and not plain else char)
+    escaped = "".join(out)
+    return escaped if PN_LOCAL.fullmatch(escaped) else None
+
+
+def sparql_name(iri: str, prefixes: dict[str, str]) -> str:
+    """``iri`` as it can be pasted back into a query: a prefixed name where one is valid SPARQL, else ``<iri>``.
+
+    A local name that needs no escape wins (the longest namespace); else the longest namespace
+    whose local part can be escaped (``id:initiative\\/topol-review``).
+
+    >>> sparql_name("http://purl.org/dc/terms/title", {"dcterms": vocab.DCTERMS})
+    'dcterms:title'
+    >>> sparql_name("http://x.org/id/kind/key", {"id": "http://x.org/id/"})
+    'id:kind\\\\/key'
+    >>> sparql_name("http://x.org/a b", {"x": "http://x.org/"})
+    '<http://x.org/a b>'
+    """
+    plain = curie(iri, prefixes, local=PLAIN_LOCAL)
+    if plain is not None:
+        return plain
+    for prefix, namespace in sorted(prefixes.items(), key=lambda item: len(item[1]), reverse=True):
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            escaped = escape_local(iri[len(namespace):])
+            if escaped is not None:
+                return f"{prefix}:{escaped}"
+    return f"<{iri}>"

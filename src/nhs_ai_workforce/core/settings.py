@@ -77,6 +77,13 @@ class Settings:
     trusted_proxy: str | None = None  # the proxy's address whose X-Forwarded-* headers are believed
     keep_builds: int = 3  # complete builds kept for `aiwf rollback` (at least 2: readers hold the previous)
 
+    def __post_init__(self) -> None:
+        # A relative root or store is taken against the working directory once, here, so every
+        # consumer (Flask's send_file, child processes, symlinks) sees the same absolute path.
+        object.__setattr__(self, "root", Path(self.root).absolute())
+        if self.store_dir is not None:
+            object.__setattr__(self, "store_dir", Path(self.store_dir).absolute())
+
     @property
     def seeds_dir(self) -> Path:
         return self.root / "seeds"

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, Graph
 
-from .namespaces import GRAPHS, ProjectNamespaces, curie
+from .namespaces import GRAPHS, ProjectNamespaces, sparql_name
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 OxGraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -77,15 +77,19 @@ def compact(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
             prefixes: dict[str, str] | None = None) -> str:
     """A short readable form of a pyoxigraph term: a prefixed name, ``<iri>``, a plain lexical value, ``value@lang``.
 
+    Names paste back into a query as they are printed (:func:`~.namespaces.sparql_name`).
+
     >>> compact(ox.NamedNode("http://xmlns.com/foaf/0.1/name"), {"foaf": "http://xmlns.com/foaf/0.1/"})
     'foaf:name'
+    >>> compact(ox.NamedNode("http://x.org/id/initiative/x"), {"id": "http://x.org/id/"})
+    'id:initiative\\\\/x'
     >>> compact(ox.Literal("Review", language="en")), compact(ox.NamedNode("http://x.org/a"))
     ('Review@en', '<http://x.org/a>')
     """
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return curie(term.value, prefixes or {}) or f"<{term.value}>"
+        return sparql_name(term.value, prefixes or {})
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Literal):

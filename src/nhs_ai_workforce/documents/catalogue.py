@@ -10,21 +10,25 @@ suggestions and the resource pages (:mod:`.describe`).
 ...                   ox.NamedNode("https://example.org/id/graph/background")))
 >>> catalogue = read_catalogue(store, ProjectNamespaces("https://example.org"))
 >>> catalogue.label(thing.value), catalogue.things[thing.value], catalogue.name(RDFS + "label")
-('X', ('initiative', 'x'), 'rdfs:label')
+('X', ('initiative', 'x'), 'label')
+>>> catalogue.curie(RDFS + "label")
+'rdfs:label'
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
 from ..core.namespaces import ProjectNamespaces, curie
-from ..core.vocab import DCTERMS, FOAF, PAV, RDFS, SCHEMA, SEMAPV, SKOS, SSSOM, TYPE
+from ..core.vocab import DCTERMS, FOAF, OWL, PAV, RDFS, SCHEMA, SEMAPV, SKOS, SSSOM, TYPE
 
-__all__ = ["DISPLAY_PREFIXES", "INFERRED", "LABEL_PROPERTIES", "Catalogue", "Entry", "read_catalogue", "short_name"]
+__all__ = ["DISPLAY_PREFIXES", "INFERRED", "LABEL_PROPERTIES", "Catalogue", "Entry", "read_catalogue", "short_name",
+           "term_words"]
 
 #: Label properties, best first.
 LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", FOAF + "name", SCHEMA + "name")
@@ -32,6 +36,9 @@ LABEL_PROPERTIES = (SKOS + "prefLabel", RDFS + "label", DCTERMS + "title", FOAF 
 DISPLAY_PREFIXES = {"sssom": SSSOM, "pav": PAV, "semapv": SEMAPV, "schema": SCHEMA}
 #: The short name of the graph of entailed triples.
 INFERRED = "inferred"
+#: The short name of the graph of the ontology and the declarations of the terms it reuses.
+ONTOLOGY = "ontology"
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\b|\d|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 def short_name(iri: str, prefixes: dict[str, str]) -> str:
@@ -41,6 +48,23 @@ def short_name(iri: str, prefixes: dict[str, str]) -> str:
     ('dcterms:title', 'http://x.org/')
     """
     return curie(iri, {**DISPLAY_PREFIXES, **prefixes}) or iri
+
+
+def term_words(iri: str) -> str | None:
+    """The local name of a term split into words, for a term its declaration gives no label.
+
+    >>> term_words("http://purl.org/dc/terms/title"), term_words("http://www.w3.org/2004/02/skos/core#exactMatch")
+    ('title', 'exact match')
+    >>> term_words("http://xmlns.com/foaf/0.1/Organization"), term_words("http://example.org/def/hasURLOfPage")
+    ('Organization', 'has URL of page')
+    >>> term_words("http://example.org/") is None
+    True
+    """
+    local = re.split(r"[#/]", iri)[-1]
+    words = _WORD.findall(local)
+    if not words:
+        return None
+    return " ".join([words[0], *(w if w.isupper() and len(w) > 1 else w.lower() for w in words[1:])])
 
 
 @dataclass(frozen=True)
@@ -63,19 +87,38 @@ class Catalogue:
     labels: dict[str, str]
     things: dict[str, tuple[str, str]]
     types: dict[str, tuple[str, ...]]
+    #: Classes and properties: every predicate, every type and every term the ontology graph declares.
+    terms: frozenset[str] = frozenset()
+    #: Property -> all its super-properties (``rdfs:subPropertyOf``, transitively; itself excluded).
+    super_properties: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Property -> its inverses (``owl:inverseOf`` either way; itself if it is an ``owl:SymmetricProperty``).
+    inverses: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def label(self, iri: str) -> str | None:
         """The label of ``iri``, if the store gives it one."""
         return self.labels.get(iri)
 
     def name(self, iri: str) -> str:
-        """What to call ``iri`` on a page: its label, else a prefixed name, else ``kind/key``."""
+        """What to call ``iri`` on a page: its label, else ``kind/key``, else a term's local name in words,
+        else a prefixed name."""
         label = self.labels.get(iri)
         if label:
             return label
         if iri in self.things:
             return "/".join(self.things[iri])
+        if iri in self.terms:
+            words = term_words(iri)
+            if words:
+                return words
         return short_name(iri, self.prefixes)
+
+    def curie(self, iri: str) -> str:
+        """``iri`` as a prefixed name where a prefix fits, else the IRI: shown beside a term's label."""
+        return short_name(iri, self.prefixes)
+
+    def subsumes(self, general: str, specific: str) -> bool:
+        """Is ``general`` a super-property of ``specific`` (or the same property)?"""
+        return general == specific or general in self.super_properties.get(specific, ())
 
     def entry(self, iri: str) -> Entry:
         """The browse entry of the thing ``iri``."""
@@ -151,4 +194,51 @@ def read_catalogue(store: ox.Store, ns: ProjectNamespaces) -> Catalogue:
         labels={iri: label for iri, (_, label) in labels.items()},
         things=things,
         types={iri: tuple(sorted(set(values))) for iri, values in types.items()},
+        terms=_terms(store, ns),
+        super_properties=_super_properties(store, ns),
+        inverses=_inverses(store, ns),
     )
+
+
+def _terms(store: ox.Store, ns: ProjectNamespaces) -> frozenset[str]:
+    """Every predicate, every class a thing is typed with, and every term the ontology graph types."""
+    query = ("SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t } UNION "
+             f"{{ GRAPH <{ns.graph(ONTOLOGY)}> {{ ?t a ?c }} }} FILTER(isIRI(?t)) }}")
+    return frozenset(row["t"].value for row in store.query(query, use_default_graph_as_union=True))
+
+
+def _ontology_pairs(store: ox.Store, ns: ProjectNamespaces, predicate: str) -> list[tuple[str, str]]:
+    graph = ox.NamedNode(str(ns.graph(ONTOLOGY)))
+    return [(q.subject.value, q.object.value)
+            for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, graph)
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)]
+
+
+def _super_properties(store: ox.Store, ns: ProjectNamespaces) -> dict[str, frozenset[str]]:
+    """The ontology graph's ``rdfs:subPropertyOf``, closed transitively."""
+    direct: dict[str, set[str]] = {}
+    for sub, sup in _ontology_pairs(store, ns, RDFS + "subPropertyOf"):
+        direct.setdefault(sub, set()).add(sup)
+    closed: dict[str, frozenset[str]] = {}
+    for prop in direct:
+        seen: set[str] = set()
+        frontier = list(direct[prop])
+        while frontier:
+            sup = frontier.pop()
+            if sup not in seen:
+                seen.add(sup)
+                frontier.extend(direct.get(sup, ()))
+        closed[prop] = frozenset(seen - {prop})
+    return closed
+
+
+def _inverses(store: ox.Store, ns: ProjectNamespaces) -> dict[str, frozenset[str]]:
+    """The ontology graph's ``owl:inverseOf`` (both ways) and symmetric properties (their own inverse)."""
+    found: dict[str, set[str]] = {}
+    for one, other in _ontology_pairs(store, ns, OWL + "inverseOf"):
+        found.setdefault(one, set()).add(other)
+        found.setdefault(other, set()).add(one)
+    for prop, kind in _ontology_pairs(store, ns, TYPE):
+        if kind == OWL + "SymmetricProperty":
+            found.setdefault(prop, set()).add(prop)
+    return {prop: frozenset(values) for prop, values in found.items()}

@@ -23,8 +23,9 @@ import pyoxigraph as ox
 
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..core.terms import graph_label
-from ..core.vocab import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, TYPE, VOID, XSD
+from ..core.vocab import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, TYPE
 from .catalogue import INFERRED, LABEL_PROPERTIES, Catalogue, short_name
+from .named_graphs import GraphSummary, describe_graph, graph_facts
 from .void import dataset_iri
 
 __all__ = [
@@ -81,6 +82,8 @@ class Value:
     language: str | None = None
     datatype: str | None = None
     nested: tuple[Statement, ...] = ()
+    #: The prefixed name of a class or property shown by its label (a tooltip), else ``None``.
+    curie: str | None = None
 
     @property
     def inferred_only(self) -> bool:
@@ -95,6 +98,7 @@ class Statement:
     predicate: str
     name: str
     values: tuple[Value, ...]
+    curie: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Incoming:
     predicate: str
     predicate_name: str
     graphs: tuple[str, ...]
+    predicate_curie: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class ExternalLink:
     label: str | None
     notation: str | None
     graphs: tuple[str, ...]
+    relation_curie: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,11 +154,13 @@ class Description:
     links: tuple[ExternalLink, ...]
     graphs: tuple[tuple[str, str], ...]
     quads: tuple[ox.Quad, ...] = field(repr=False, default=())
+    #: Incoming statements left out of :attr:`incoming` as entailed repeats of statements shown.
+    incoming_folded: int = 0
 
     @property
     def empty(self) -> bool:
         """Does the store say nothing about the resource, either way?"""
-        return not self.quads and not self.incoming_total
+        return not self.quads and not self.incoming_total and not self.incoming_folded
 
 
 def _graph_names(quads: Iterable[ox.Quad], ns: ProjectNamespaces) -> tuple[str, ...]:
@@ -198,7 +206,8 @@ def _value(term: ox.Term, quads: list[ox.Quad], catalogue: Catalogue, ns: Projec
            by_subject: dict[ox.BlankNode, list[ox.Quad]], depth: int = 0) -> Value:
     graphs = _graph_names(quads, ns)
     if isinstance(term, ox.NamedNode):
-        return Value("iri", term.value, catalogue.name(term.value), graphs)
+        curie = catalogue.curie(term.value) if term.value in catalogue.terms else None
+        return Value("iri", term.value, catalogue.name(term.value), graphs, curie=curie)
     if isinstance(term, ox.Literal):
         datatype = term.datatype.value
         shown = None if term.language or datatype.endswith("#string") or datatype.endswith("#langString") \
@@ -218,7 +227,7 @@ def _statements(quads: list[ox.Quad], catalogue: Catalogue, ns: ProjectNamespace
     for predicate, objects in grouped.items():
         values = [_value(term, found, catalogue, ns, by_subject, depth) for term, found in objects.items()]
         values.sort(key=lambda v: (v.kind != "iri", v.text.casefold(), v.value))
-        statements.append(Statement(predicate, catalogue.name(predicate), tuple(values)))
+        statements.append(Statement(predicate, catalogue.name(predicate), tuple(values), catalogue.curie(predicate)))
     return tuple(sorted(statements, key=_statement_order))
 
 
@@ -237,25 +246,54 @@ def _split(statements: tuple[Statement, ...]) -> tuple[tuple[Statement, ...], tu
         own = tuple(v for v in statement.values if not v.inferred_only)
         entailed = tuple(v for v in statement.values if v.inferred_only)
         if own:
-            stated.append(Statement(statement.predicate, statement.name, own))
+            stated.append(Statement(statement.predicate, statement.name, own, statement.curie))
         if entailed:
-            inferred.append(Statement(statement.predicate, statement.name, entailed))
+            inferred.append(Statement(statement.predicate, statement.name, entailed, statement.curie))
     return tuple(stated), tuple(inferred)
 
 
+def _entailed_repeat(predicate: str, others: Iterable[str], outgoing: Iterable[str], catalogue: Catalogue) -> bool:
+    """Is ``subject predicate this`` only a repeat of a statement shown: a super-property of another
+    property from the same subject (``others``), or the inverse (or a super-property of the inverse)
+    of a property from this resource to that subject (``outgoing``)?"""
+    if any(other != predicate and catalogue.subsumes(predicate, other) and not catalogue.subsumes(other, predicate)
+           for other in others):
+        return True
+    return any(catalogue.subsumes(predicate, inverse)
+               for prop in outgoing for inverse in catalogue.inverses.get(prop, ()))
+
+
 def _incoming(store: ox.Store, iri: str, catalogue: Catalogue, ns: ProjectNamespaces,
-              limit: int) -> tuple[tuple[Incoming, ...], int]:
-    """The (subject, property) pairs that point at ``iri``, by property then subject; and how many."""
+              limit: int) -> tuple[tuple[Incoming, ...], int, int]:
+    """The (subject, property) pairs that point at ``iri``, by property then subject; how many; how many folded.
+
+    A pair stated only in the inferred graph is folded (left out and counted) when it repeats a
+    statement shown: the same subject with a sub-property, or the inverse of this resource's own
+    statement about the subject. So each subject shows its most specific properties once.
+    """
     pairs: dict[tuple[str, str], list[ox.Quad]] = {}
-    for quad in store.quads_for_pattern(None, None, ox.NamedNode(iri), None):
+    this = ox.NamedNode(iri)
+    for quad in store.quads_for_pattern(None, None, this, None):
         if isinstance(quad.subject, ox.NamedNode):
             pairs.setdefault((quad.subject.value, quad.predicate.value), []).append(quad)
-    rows = [
-        Incoming(subject, catalogue.name(subject), predicate, catalogue.name(predicate), _graph_names(quads, ns))
-        for (subject, predicate), quads in pairs.items()
-    ]
+    by_subject: dict[str, set[str]] = {}
+    for subject, predicate in pairs:
+        by_subject.setdefault(subject, set()).add(predicate)
+    outgoing: dict[str, set[str]] = {}
+    for quad in store.quads_for_pattern(this, None, None, None):
+        if isinstance(quad.object, ox.NamedNode):
+            outgoing.setdefault(quad.object.value, set()).add(quad.predicate.value)
+    rows, folded = [], 0
+    for (subject, predicate), quads in pairs.items():
+        graphs = _graph_names(quads, ns)
+        if all(g == INFERRED for g in graphs) and _entailed_repeat(
+                predicate, by_subject[subject], outgoing.get(subject, ()), catalogue):
+            folded += 1
+            continue
+        rows.append(Incoming(subject, catalogue.name(subject), predicate, catalogue.name(predicate), graphs,
+                             catalogue.curie(predicate)))
     rows.sort(key=lambda r: (r.predicate_name.casefold(), r.subject_name.casefold(), r.subject))
-    return tuple(rows[:limit]), len(rows)
+    return tuple(rows[:limit]), len(rows), folded
 
 
 def _literal(store: ox.Store, subject: str, predicate: str) -> str | None:
@@ -313,6 +351,7 @@ def _links(store: ox.Store, statements: tuple[Statement, ...], catalogue: Catalo
                     label=catalogue.label(value.value),
                     notation=_literal(store, value.value, SKOS + "notation"),
                     graphs=value.graphs,
+                    relation_curie=statement.curie,
                 ))
     return tuple(links)
 
@@ -329,7 +368,7 @@ def describe(store: ox.Store, iri: str, catalogue: Catalogue, *, incoming_limit:
     own = [q for q in quads if q.subject == subject]
     everything = _statements(own, catalogue, ns, by_subject)
     stated, inferred = _split(everything)
-    incoming, total = _incoming(store, iri, catalogue, ns, incoming_limit)
+    incoming, total, folded = _incoming(store, iri, catalogue, ns, incoming_limit)
     types = next((s.values for s in everything if s.predicate == TYPE), ())
     notes = tuple(dict.fromkeys(
         v.value for s in everything if s.predicate == SKOS + "editorialNote" for v in s.values if v.kind == "literal"
@@ -348,6 +387,7 @@ def describe(store: ox.Store, iri: str, catalogue: Catalogue, *, incoming_limit:
         links=_links(store, stated, catalogue),
         graphs=tuple((name, GRAPH_DESCRIPTIONS.get(name, "")) for name in GRAPHS if name in used),
         quads=tuple(quads),
+        incoming_folded=folded,
     )
 
 
@@ -385,43 +425,3 @@ def neighbourhood(description: Description, href: Callable[[str], str],
         if source is not None:
             links.append({"source": source, "target": 0, "name": row.predicate_name})
     return {"nodes": nodes, "links": links}
-
-
-# -- named graphs ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GraphSummary:
-    """A named graph: its name, IRI, what it holds, its size and the classes of its subjects."""
-
-    name: str
-    iri: str
-    description: str
-    triples: int
-    classes: tuple[tuple[str, str, int], ...]
-
-
-def describe_graph(store: ox.Store, name: str, catalogue: Catalogue) -> GraphSummary:
-    """The summary of the named graph ``name`` (one of :data:`GRAPHS`)."""
-    ns = ProjectNamespaces(catalogue.base)
-    iri = str(ns.graph(name))
-    (row,) = list(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"))
-    classes = [
-        (r["c"].value, catalogue.name(r["c"].value), int(r["n"].value))
-        for r in store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s a ?c }} }} "
-                             "GROUP BY ?c ORDER BY DESC(?n) ?c")
-    ]
-    return GraphSummary(name, iri, GRAPH_DESCRIPTIONS.get(name, ""), int(row["n"].value), tuple(classes))
-
-
-def graph_facts(summary: GraphSummary, base: str) -> list[ox.Triple]:
-    """The triples a named graph's document states: its name, what it holds, its size, its dataset."""
-    graph = ox.NamedNode(summary.iri)
-    return [
-        ox.Triple(graph, ox.NamedNode(TYPE), ox.NamedNode(VOID + "Dataset")),
-        ox.Triple(graph, ox.NamedNode(RDFS + "label"), ox.Literal(f"{summary.name} graph", language="en")),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "description"), ox.Literal(summary.description, language="en")),
-        ox.Triple(graph, ox.NamedNode(VOID + "triples"),
-                  ox.Literal(str(summary.triples), datatype=ox.NamedNode(XSD + "integer"))),
-        ox.Triple(graph, ox.NamedNode(DCTERMS + "isPartOf"), ox.NamedNode(dataset_iri(base))),
-    ]

@@ -41,9 +41,24 @@ class Target:
     internal: bool = False
 
 
+_SYNTAX = re.compile(r"[\^$\\.*+?()\[\]{}|]")
+
+
+def escape(text: str) -> str:
+    r"""``text`` as a regular expression, escaping only the syntax characters ``^$\.*+?()[]{}|``.
+
+    :func:`re.escape` also escapes ``-``, ``~`` or ``#``, which JavaScript's Unicode patterns
+    (``new RegExp(p, "u")``) and XPath's (SPARQL ``REGEX``) reject; this form is valid in all three.
+
+    >>> escape("https://a-b.example/id/x?y")
+    'https://a-b\\.example/id/x\\?y'
+    """
+    return _SYNTAX.sub(lambda match: "\\" + match.group(), text)
+
+
 def _space(prefix: str) -> tuple[str, str]:
     """(regular expression, uriSpace) for the IRIs that start with ``prefix``."""
-    return "^" + re.escape(prefix), prefix
+    return "^" + escape(prefix), prefix
 
 
 def targets(base: str) -> tuple[Target, ...]:
@@ -71,7 +86,7 @@ def targets(base: str) -> tuple[Target, ...]:
                "Unit groups of the ONS Standard Occupational Classification 2020 and their concept scheme. "
                "SOC 2020 has no official linked-data IRIs, so they are minted in this dataset, each unit "
                "group with its code as skos:notation.",
-               f"^{re.escape(base)}/id/(soc2020/.+|scheme/soc2020)$", internal=True),
+               f"^{escape(base)}/id/(soc2020/.+|scheme/soc2020)$", internal=True),
         Target("capability-framework", "Government Digital and Data Profession Capability Framework",
                "The government Digital and Data Profession Capability Framework and its roles.",
                r"^https://ddat-capability-framework\.service\.gov\.uk(/|$)"),

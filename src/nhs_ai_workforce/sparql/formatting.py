@@ -19,9 +19,9 @@ def render_table(
     variables: Sequence[str],
     rows: Sequence[Sequence[str]],
     *,
-    max_width: int = 60,
+    max_width: int | None = 60,
 ) -> str:
-    """An aligned text table with a header rule and a row-count footer."""
+    """An aligned text table with a header rule and a row-count footer; cells over ``max_width`` are clipped."""
     cells = [[_clip(cell, max_width) for cell in row] for row in rows]
     widths = [len(name) for name in variables]
     for row in cells:
@@ -36,9 +36,15 @@ def render_table(
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int | None) -> str:
     text = " ".join(text.split())  # newlines and tabs would break the alignment
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def _cell(term, prefixes: dict[str, str] | None, max_width: int) -> str:
+    """A table cell: names whole (they paste back into a query), values clipped at ``max_width``."""
+    text = compact(term, prefixes)
+    return text if isinstance(term, ox.NamedNode | ox.BlankNode) else _clip(text, max_width)
 
 
 def format_result(
@@ -46,7 +52,8 @@ def format_result(
 ) -> bytes:
     """Serialise a query result: ``table``, ``csv``, ``tsv``, ``json`` or ``xml``.
 
-    CONSTRUCT and DESCRIBE results are always Turtle.
+    CONSTRUCT and DESCRIBE results are always Turtle. The table prints IRIs as prefixed names
+    or ``<iri>`` that paste back into a query as they are, never clipped.
     """
     if format not in FORMAT_NAMES:
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMAT_NAMES)}")
@@ -57,5 +64,5 @@ def format_result(
     if isinstance(result, ox.QueryBoolean):
         return b"true\n" if bool(result) else b"false\n"
     variables = [variable.value for variable in result.variables]
-    rows = [[compact(solution[name], prefixes) for name in variables] for solution in result]
-    return render_table(variables, rows).encode()
+    rows = [[_cell(solution[name], prefixes, 60) for name in variables] for solution in result]
+    return render_table(variables, rows, max_width=None).encode()

@@ -9,7 +9,8 @@ so the protocol layer, the executor and the service description share one table.
 range that matches it (``text/csv`` beats ``text/*`` beats ``*/*``); a weight of 0 means "not
 acceptable". Among the acceptable offers the highest weight wins; ties go to the more
 specific match, then to the range the client listed first, then to the server's order (the
-canonical type of each format comes before its aliases).
+canonical type of each format comes before its aliases). Clients' older names are accepted:
+``text/plain`` is N-Triples and ``text/n3`` Turtle; ``format=n3``, ``json-ld``, ``rdf+xml``.
 
 >>> negotiate("text/csv;q=0.5, application/sparql-results+json;q=0.9", SOLUTION_TYPES)
 'application/sparql-results+json'
@@ -39,10 +40,12 @@ __all__ = [
     "SOLUTION_TYPES",
     "MediaRange",
     "content_type",
+    "first_understood",
     "negotiate",
     "offers_for",
     "parse_accept",
     "resolve_format",
+    "understood",
 ]
 
 #: SELECT and ASK results. Canonical types first; ``application/json`` and ``application/xml``
@@ -52,17 +55,24 @@ SOLUTION_TYPES: dict[str, ox.QueryResultsFormat] = {
     **{alias: by_media_type(target).results for alias, target in RESULT_ALIASES.items()},
 }
 
+#: Types clients ask for that a syntax we write satisfies: rdflib asks for N-Triples as
+#: ``text/plain`` (its old type) and for N3 as ``text/n3`` (Turtle is a subset of N3).
+CLIENT_TYPES = {"text/n3": "text/turtle", "text/plain": "application/n-triples"}
+#: ``format`` values clients send that are not our short names (SPARQLWrapper's names).
+CLIENT_NAMES = {"n3": "text/turtle", "json-ld": "application/ld+json", "rdf+xml": "application/rdf+xml",
+                "rdf": "application/rdf+xml", "n-triples": "application/n-triples", "n-quads": "application/n-quads"}
+
 #: CONSTRUCT and DESCRIBE results (TriG and N-Quads put the triples in the default graph).
 GRAPH_TYPES: dict[str, ox.RdfFormat] = {
     **{syntax.media_type: syntax.rdf for syntax in RDF_SYNTAXES},
-    **{alias: by_media_type(target).rdf for alias, target in RDF_ALIASES.items()},
+    **{alias: by_media_type(target).rdf for alias, target in {**RDF_ALIASES, **CLIENT_TYPES}.items()},
 }
 
 #: The service description: an RDF graph, Turtle by default (the syntaxes without graphs).
 DESCRIPTION_TYPES: dict[str, ox.RdfFormat] = {
     media_type: GRAPH_TYPES[media_type]
     for media_type in ("text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples",
-                       *RDF_ALIASES)
+                       *RDF_ALIASES, *CLIENT_TYPES)
 }
 
 #: Every media type the endpoint writes, for the result kind that goes with it.
@@ -83,7 +93,8 @@ def _candidates(media_type: str) -> tuple[str, ...]:
 
 
 FORMAT_NAMES: dict[str, tuple[str, ...]] = {
-    name: _candidates(syntax.media_type) for syntax in (*RESULT_SYNTAXES, *RDF_SYNTAXES) for name in syntax.names
+    **{name: _candidates(syntax.media_type) for syntax in (*RESULT_SYNTAXES, *RDF_SYNTAXES) for name in syntax.names},
+    **{name: (media_type,) for name, media_type in CLIENT_NAMES.items()},
 }
 
 _FORMS = {
@@ -216,6 +227,28 @@ def resolve_format(value: str, offers: Mapping[str, object] | Sequence[str], *, 
         "Not acceptable",
         f"format={value!r} is not available for this {what}; available: {_available(offers)}",
     )
+
+
+def understood(value: str) -> bool:
+    """Does a ``format`` value name a syntax the endpoint writes (a short name or a media type)?
+
+    >>> understood("n3"), understood("text/tab-separated-values"), understood("yaml")
+    (True, True, False)
+    """
+    name = value.strip().lower()
+    return name in FORMAT_NAMES or name.split(";")[0].strip() in MEDIA_TYPES
+
+
+def first_understood(values: Sequence[str]) -> str | None:
+    """The first of ``values`` that names a syntax we write, else the first (for the 406 naming it).
+
+    Clients repeat themselves: SPARQLWrapper sends ``format=tsv&format=text/tab-separated-values``
+    and the same value as ``output``; the first value the server understands decides.
+
+    >>> first_understood(["x-json", "json", "csv"]), first_understood(["yaml"]), first_understood([])
+    ('json', 'yaml', None)
+    """
+    return next((value for value in values if understood(value)), values[0] if values else None)
 
 
 def negotiate(

@@ -139,16 +139,38 @@ def complete_builds(settings: Settings) -> list[Path]:
     return sorted(found, key=lambda path: path.name, reverse=True)
 
 
+def linked_builds(settings: Settings) -> set[Path]:
+    """The builds that a link beside the live one points at: ``var/store``, ``var/store.previous``,
+    and the links of other stores sharing ``var/stores/`` (``AIWF_STORE=var/other-store``)."""
+    root = stores_dir(settings).resolve()
+    folder = settings.store_path.parent
+    linked = set()
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if not entry.is_symlink():
+                continue
+            try:
+                target = entry.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue  # a dangling or looping link points at nothing to keep
+            if target.parent == root:
+                linked.add(target)
+    return linked
+
+
 def prune(settings: Settings, keep: set[Path | None]) -> list[Path]:
     """Remove complete store directories beyond the newest :func:`keep_count`, sparing ``keep``.
 
-    In-progress (``.partial``) directories are left alone.
+    A build that any link in the live link's folder points at (:func:`linked_builds`) is never
+    removed, and does not count towards the limit; in-progress (``.partial``) directories are
+    left alone.
     """
     kept = {path.resolve() for path in keep if path is not None}
+    linked = linked_builds(settings)
     limit = keep_count(settings)
     removed = []
     for child in complete_builds(settings):
-        if child.resolve() in kept:
+        if child.resolve() in kept or child.resolve() in linked:
             continue
         if len(kept) < limit:
             kept.add(child.resolve())

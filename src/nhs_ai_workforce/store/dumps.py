@@ -49,7 +49,7 @@ GZIP_MEDIA_TYPE = "application/gzip"
 RDF_TYPE = ox.NamedNode(TYPE)
 
 #: Export format names (as the CLI spells them) to pyoxigraph formats.
-EXPORT_FORMATS = {name: by_name(name).rdf for name in ("turtle", "ntriples", "nquads", "trig", "jsonld")}
+EXPORT_FORMATS = {name: by_name(name).rdf for name in ("turtle", "ntriples", "rdfxml", "nquads", "trig", "jsonld")}
 
 
 def dump_prefixes(ns: ProjectNamespaces) -> dict[str, str]:
@@ -211,7 +211,7 @@ def export(
 ) -> bytes | None:
     """Serialise a store as ``format`` (a key of :data:`EXPORT_FORMATS`).
 
-    Turtle and N-Triples get the union of all graphs; TriG, N-Quads and JSON-LD keep the graphs.
+    Turtle, N-Triples and RDF/XML get the union of all graphs; TriG, N-Quads and JSON-LD keep the graphs.
     Returns the bytes when ``destination`` is ``None``; a path is written atomically.
     """
     if format not in EXPORT_FORMATS:

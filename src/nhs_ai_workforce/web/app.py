@@ -10,7 +10,22 @@ from ..core.errors import BadRequest, TooLarge, Unavailable
 from ..core.settings import Settings
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
-from . import addresses, assets, charts, cors, datasets, errors, home, ontology, reconcile, resources, sparql, update
+from . import (
+    addresses,
+    assets,
+    charts,
+    compression,
+    cors,
+    datasets,
+    errors,
+    home,
+    ontology,
+    reconcile,
+    resources,
+    site,
+    sparql,
+    update,
+)
 from .state import EXTENSION, AppState, state
 
 
@@ -30,11 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION] = AppState(settings, store, _executor(app.config.pop("EXECUTOR", None), settings, store))
     errors.register(app)
     cors.register(app)
+    compression.register(app)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(update.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(reconcile.blueprint)
-    for module in (assets, resources, datasets, ontology, charts):
+    for module in (assets, resources, datasets, ontology, charts, site):
         app.register_blueprint(module.blueprint)
     app.add_template_filter(addresses.href)
     app.before_request(_limit_query_string)

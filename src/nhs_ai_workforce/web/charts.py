@@ -1,8 +1,10 @@
 """The charts page at ``/charts``: the AI Roadmap's findings and the 2030 workforce projection.
 
 Each chart is a query in ``queries/charts/`` (:mod:`~nhs_ai_workforce.documents.charts`). The
-page embeds the queries; ``static/charts.js`` sends them to ``/sparql`` and draws the answers
-with ECharts, served locally by :mod:`.assets`.
+server runs every chart's query on the live store once per build (``CurrentStore.derived``) and
+renders its data table, unit, notes and sources into the page, so the page reads without
+JavaScript. ``static/charts.js`` then draws the bar charts with ECharts (served locally by
+:mod:`.assets`) from the same figures, embedded in the page as JSON.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, url_for
 
-from ..documents.charts import Chart, chart_list
+from ..documents.charts import Chart, ChartData, chart_data, chart_list
+from .addresses import href
 from .state import state
 from .vendor import missing_package, package_dir, package_version
 
@@ -31,22 +34,34 @@ def links(chart: Chart) -> dict[str, str]:
     }
 
 
+def _charts_data() -> list[ChartData]:
+    """Every chart with its answer from the live store, made once per build."""
+    current = state()
+    settings = current.settings
+    return current.store.derived(
+        ("charts", settings.base, str(settings.queries_dir)),
+        lambda store, _build: [chart_data(store, chart) for chart in chart_list(settings)],
+    )
+
+
+def _script_chart(data: ChartData) -> dict:
+    """One chart as the script reads it: the chart, its figures, and each category's link."""
+    drawn = data.script_data()
+    for row in drawn["rows"]:
+        row["href"] = href(row["iri"])
+    return {**asdict(data.chart), **drawn}
+
+
 @blueprint.get("/charts")
 def charts_page() -> Response:
-    """The charts page; each chart fetches its own query's answer from ``/sparql``."""
+    """The charts page: every chart's table rendered here, its bars drawn by the script."""
     folder = package_dir("echarts")
     if folder is None:
         return missing_package("echarts")
-    settings = state().settings
-    charts = chart_list(settings)
-    config = {
-        "endpoint": url_for("sparql.sparql"),
-        "base": settings.base.rstrip("/"),
-        "scriptRoot": request.script_root,
-        "charts": [asdict(chart) for chart in charts],
-    }
+    charts = _charts_data()
+    config = {"endpoint": url_for("sparql.sparql"), "charts": [_script_chart(data) for data in charts]}
     html = render_template(
-        "charts.html", charts=[(chart, links(chart)) for chart in charts], config=config,
+        "charts.html", charts=[(data, links(data.chart)) for data in charts], config=config,
         version=package_version(folder),
     )
     response = Response(html, mimetype="text/html")

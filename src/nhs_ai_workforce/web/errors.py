@@ -12,9 +12,14 @@ JSON (a browser); ``*/*`` or no header gets JSON. ``Allow`` (405) and other head
 HTTP error are kept, and an error that says when to retry (``retry_after``, as every 503
 :class:`~nhs_ai_workforce.core.errors.Unavailable` does) gets ``Retry-After``. Unexpected
 exceptions are 500s in the same shape, without details.
+
+Every 404 has the one design of ``error.html``: the message, a search box over every label and,
+where the caller knows them (:func:`not_found`), the nearest things and the kinds to browse.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
@@ -23,7 +28,15 @@ from ..core.errors import ServiceError, Unavailable
 from ..sparql.negotiation import negotiate
 from ..store.live import StoreError
 
-__all__ = ["error_body", "error_response", "register", "wants_html"]
+__all__ = ["Suggestion", "error_body", "error_response", "not_found", "register", "wants_html"]
+
+class Suggestion(NamedTuple):
+    """A page a 404 suggests: where it is, its label and a small detail (its kind and key)."""
+
+    href: str
+    label: str
+    detail: str = ""
+
 
 #: Headers of a Werkzeug HTTP error worth keeping on our response.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
@@ -59,11 +72,12 @@ def error_body(error: ServiceError) -> dict:
     }
 
 
-def error_response(error: ServiceError, headers: dict[str, str] | None = None) -> Response:
-    """The response for ``error`` in the shape the client prefers."""
+def error_response(error: ServiceError, headers: dict[str, str] | None = None, **page: object) -> Response:
+    """The response for ``error`` in the shape the client prefers; ``page`` is more for the HTML page."""
     if wants_html():
+        page.setdefault("query", _search_words(request.path) if error.status == 404 else "")
         response = Response(
-            render_template("error.html", error=error, body=error_body(error)),
+            render_template("error.html", error=error, body=error_body(error), **page),
             status=error.status,
             content_type="text/html; charset=utf-8",
         )
@@ -75,6 +89,22 @@ def error_response(error: ServiceError, headers: dict[str, str] | None = None) -
     response.headers.update(headers or {})
     response.vary.add("Accept")
     return response
+
+
+def not_found(message: str, *, nearest: list[Suggestion] | tuple = (), query: str | None = None,
+              kinds: list | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A 404: the JSON error for API clients; for browsers the one 404 page, with the ``nearest``
+    pages, a search box filled with ``query`` (else words of the path) and the ``kinds`` to browse."""
+    page: dict[str, object] = {"nearest": list(nearest), "kinds": kinds or []}
+    if query is not None:
+        page["query"] = query
+    return error_response(ServiceError(404, "Not found", message), headers, **page)
+
+
+def _search_words(path: str) -> str:
+    """What a 404 page's search box starts with: the last part of the path, in words."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[0].replace("-", " ").replace("_", " ")
 
 
 def handle(error: Exception) -> Response:

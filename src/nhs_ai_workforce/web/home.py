@@ -48,6 +48,8 @@ def editor_config(settings: Settings, examples: list[ExampleQuery], version: str
     ).hexdigest()[:12]
     return {
         "endpoint": f"{request.script_root}/sparql",
+        "base": settings.base.rstrip("/"),
+        "root": request.script_root,
         "prefixes": prefixes,
         "examples": [asdict(example) for example in examples],
         "persistenceId": f"aiwf-query-ui-{fingerprint}",

@@ -27,6 +27,7 @@ from ..documents.ontology import RDF_TYPES, OntologyDoc, nearest
 from ..sparql.negotiation import content_type, negotiate
 from .addresses import local_path
 from .conditional import conditional
+from .errors import Suggestion, not_found
 from .state import state
 
 blueprint = Blueprint("ontology_docs", __name__)
@@ -146,13 +147,20 @@ def term(name: str) -> Response:
     if doc.version_iri and local_path(doc.version_iri) == request.path:
         return _document(_negotiated(), negotiated=True)
     if name and name not in doc.terms:
-        raise ServiceError(404, "Not found", _unknown(name, doc))
+        return _term_not_found(name, doc)
     media_type = _negotiated()
     anchor = f"#{name}" if name else ""
     location = _path() + anchor if media_type == HTML else _path(_extension(media_type))
     response = redirect(location, 303)
     response.vary.add("Accept")
     return response
+
+
+def _term_not_found(name: str, doc: OntologyDoc) -> Response:
+    """404 for a name that is not a term: the one 404 page with the closest terms, or the JSON error."""
+    close = [Suggestion(f"{_path()}#{term}", doc.terms[term].label, f"aiwf:{term}")
+             for term in nearest(name, doc.terms)]
+    return not_found(_unknown(name, doc), nearest=close, query=name)
 
 
 def _unknown(name: str, doc: OntologyDoc) -> str:

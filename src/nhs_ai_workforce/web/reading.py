@@ -6,8 +6,11 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from ..core.errors import BadRequest, ServiceError
+from ..sparql.negotiation import first_understood
 
 FORM = "application/x-www-form-urlencoded"
+#: The parameters clients name the result format with (Virtuoso's ``format``, others' ``output``).
+FORMAT_PARAMETERS = ("format", "output")
 
 
 def require_utf8(what: str) -> None:
@@ -25,12 +28,13 @@ def body_text(title: str) -> str:
         raise BadRequest(f"the body is not UTF-8: {error}", title) from None
 
 
-def one_or_none(params: MultiDict, name: str) -> str | None:
-    """The single value of ``name`` in ``params``, or ``None``; 400 if it is repeated."""
-    values = params.getlist(name)
-    if len(values) > 1:
-        raise BadRequest(f"give one {name!r} parameter, not {len(values)}", "Repeated parameter")
-    return values[0] if values else None
+def result_format(params: MultiDict) -> str | None:
+    """The result format asked for: the first ``format`` or ``output`` value that names a syntax we write.
+
+    Clients send several (SPARQLWrapper: ``format=tsv&format=text/tab-separated-values&output=tsv``);
+    if none is understood the first is returned, so the 406 names it.
+    """
+    return first_understood([value for name in FORMAT_PARAMETERS for value in params.getlist(name)])
 
 
 def unsupported_type(needs: str) -> ServiceError:

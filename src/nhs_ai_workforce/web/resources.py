@@ -4,9 +4,10 @@
   or a 404 that suggests the nearest labels.
 - ``GET /doc/{kind}/{key}``: the document about the thing, as HTML, Turtle, JSON-LD,
   N-Triples, RDF/XML, TriG or N-Quads, chosen by ``Accept`` or by an extension (``.html``,
-  ``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.trig``, ``.nq``). Every answer carries ``Link``
-  headers to the alternates, an ETag and the build time as ``Last-Modified``, so conditional
-  requests get ``304``.
+  ``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.trig``, ``.nq``). A document is the thing's
+  triples, in the default graph whatever the syntax; only the ``.trig`` and ``.nq`` files put
+  each triple in the named graph it comes from. Every answer carries ``Link`` headers to the
+  alternates, an ETag and the build time as ``Last-Modified``, so conditional requests get ``304``.
 - ``GET /doc/`` and ``GET /doc/{kind}/``: the kinds of thing with counts, the things of a kind;
   ``?q=`` filters by label.
 
@@ -21,7 +22,6 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request
 
-from ..core.errors import ServiceError
 from ..core.formats import HTML, by_name
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..documents import describe as ds
@@ -30,7 +30,7 @@ from ..sparql.negotiation import GRAPH_TYPES, content_type, negotiate
 from ..store.live import build_time
 from .addresses import href, iri_for_path
 from .conditional import conditional
-from .errors import error_response, wants_html
+from .errors import Suggestion, not_found
 from .state import state
 from .vendor import package_dir, package_version
 
@@ -115,30 +115,32 @@ def document(kind: str, key: str) -> Response:
         media = HTML
     iri = iri_for_path(f"/id/{kind}/{key}")
     path = request.script_root + "/doc/" + quote(f"{kind}/{key}", safe=_PATH_SAFE)
+    graphs = chosen is not None  # only the .trig and .nq files keep the source graphs
     if _is_graph(kind, key):
-        body = _graph_body(store, catalogue, key, path, media)
+        body = _graph_body(store, catalogue, key, path, media, graphs=graphs)
     else:
-        body = _resource_body(store, catalogue, kind, iri, path, media)
+        body = _resource_body(store, catalogue, kind, iri, path, media, graphs=graphs)
     return _answer(body, media, path, iri, negotiated=chosen is None)
 
 
-def _resource_body(store: ox.Store, catalogue: Catalogue, kind: str, iri: str, path: str, media: str) -> bytes:
+def _resource_body(store: ox.Store, catalogue: Catalogue, kind: str, iri: str, path: str, media: str, *,
+                   graphs: bool) -> bytes:
     """The page or the RDF document about the thing ``iri``."""
     if media != HTML:
-        return _serialise(ds.document_quads(store, iri), _metadata(iri), media)
+        return _serialise(ds.document_quads(store, iri), _metadata(iri), media, graphs=graphs)
     description = ds.describe(store, iri, catalogue)
     return _html("resource.html", d=description, kind=kind, alternates=_alternates(path),
                  graph=ds.neighbourhood(description, href), echarts=_echarts_url(),
                  incoming_query=_incoming_query(iri))
 
 
-def _graph_body(store: ox.Store, catalogue: Catalogue, name: str, path: str, media: str) -> bytes:
+def _graph_body(store: ox.Store, catalogue: Catalogue, name: str, path: str, media: str, *, graphs: bool) -> bytes:
     """The page or the RDF document about the named graph ``name``: what it holds, its size."""
     summary = ds.describe_graph(store, name, catalogue)
     if media == HTML:
         return _html("named_graph.html", summary=summary, alternates=_alternates(path))
     facts = ds.graph_facts(summary, state().settings.base)
-    return _serialise(ds.document_quads(store, summary.iri), facts + _metadata(summary.iri), media)
+    return _serialise(ds.document_quads(store, summary.iri), facts + _metadata(summary.iri), media, graphs=graphs)
 
 
 def _metadata(iri: str) -> list[ox.Triple]:
@@ -161,8 +163,9 @@ def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool) -
     response.headers["Link"] = ", ".join(links)
     if negotiated:
         response.vary.add("Accept")
-        extension = next(ext for ext, m in EXTENSIONS.items() if m == _canonical(media))
-        response.headers["Content-Location"] = f"{path}.{extension}"
+        if GRAPH_TYPES.get(media) not in _QUAD_FORMATS:  # the .trig and .nq files keep the graphs: not this
+            extension = next(ext for ext, m in EXTENSIONS.items() if m == _canonical(media))
+            response.headers["Content-Location"] = f"{path}.{extension}"
     if media == HTML:
         response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -185,13 +188,13 @@ def _prefixes(triples: list[ox.Triple]) -> dict[str, str]:
     return {p: ns for p, ns in _ns().prefixes().items() if p != "id" and f"<{ns}" in text}
 
 
-def _serialise(quads: list[ox.Quad], metadata: list[ox.Triple], media: str) -> bytes:
-    """Write the quads (as triples, deduplicated, unless the format keeps graphs) and the metadata."""
+def _serialise(quads: list[ox.Quad], metadata: list[ox.Triple], media: str, *, graphs: bool) -> bytes:
+    """Write the quads and the metadata: as triples (deduplicated, in the default graph of TriG and
+    N-Quads), or, when ``graphs`` and the syntax has graphs, each quad in its named graph."""
     rdf_format = GRAPH_TYPES[media]
-    if rdf_format in _QUAD_FORMATS:
+    if graphs and rdf_format in _QUAD_FORMATS:
         items = [*quads, *(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in metadata)]
-        triples = [q.triple for q in items]
-        return ox.serialize(items, format=rdf_format, prefixes=_prefixes(triples))
+        return ox.serialize(items, format=rdf_format, prefixes=_prefixes([q.triple for q in items]))
     triples = list(dict.fromkeys([*(q.triple for q in quads), *metadata]))
     return ox.serialize(triples, format=rdf_format, prefixes=_prefixes(triples))
 
@@ -218,19 +221,13 @@ def _incoming_query(iri: str) -> str:
 
 
 def _not_found(catalogue: Catalogue, kind: str, key: str) -> Response:
-    """404: an HTML page with a search box and the nearest labels, or the JSON error for API clients."""
+    """404: the one 404 page with the nearest labels, a search box and the kinds; JSON for API clients."""
     nearest = catalogue.nearest(f"{key}" if kind in {k for k, _, _ in catalogue.kinds()} else f"{kind} {key}")
     path = f"/id/{kind}/{key}".rstrip("/")
-    if not wants_html():
-        hint = "; ".join(f"{e.label} ({href(e.iri)})" for e in nearest[:3])
-        message = f"nothing is published at {path}" + (f"; nearest: {hint}" if hint else "")
-        return error_response(ServiceError(404, "Not found", message))
-    body = render_template("not_found.html", path=path, nearest=nearest, query=key.replace("-", " "),
-                           kinds=catalogue.kinds())
-    response = Response(body, status=404, content_type=content_type(HTML))
-    response.vary.add("Accept")
-    response.headers["Content-Security-Policy"] = _CSP
-    return response
+    hint = "; ".join(f"{e.label} ({href(e.iri)})" for e in nearest[:3])
+    message = f"nothing is published at {path}" + (f"; nearest: {hint}" if hint else "")
+    return not_found(message, nearest=[Suggestion(href(e.iri), e.label, f"{e.kind}/{e.key}") for e in nearest],
+                     query=key.replace("-", " "), kinds=catalogue.kinds(), headers={"Content-Security-Policy": _CSP})
 
 
 # -- browsing -------------------------------------------------------------------------------------

@@ -8,15 +8,17 @@ Requests (https://www.w3.org/TR/sparql11-protocol/#query-operation):
 - ``POST /sparql`` with ``Content-Type: application/sparql-query`` and the query as the body
   (UTF-8), other parameters in the URL.
 
-Each may carry ``default-graph-uri`` and ``named-graph-uri`` (repeatable) and ``format`` (a
-short name or media type that overrides ``Accept``). ``GET /sparql`` with no parameters (or
+Each may carry ``default-graph-uri`` and ``named-graph-uri`` (repeatable) and ``format`` or
+``output`` (a short name or media type that overrides ``Accept``; of several, the first the
+server understands wins). A repeated identical ``query`` is one query. ``GET /sparql`` with no parameters (or
 only ``format``) answers the service description (Turtle, RDF/XML, JSON-LD, N-Triples).
-``HEAD`` answers as ``GET`` without a body; ``OPTIONS`` is answered by :mod:`.cors`.
+``HEAD`` answers as ``GET`` without a body; ``OPTIONS`` is answered by :mod:`.cors`. A browser's
+``GET`` (``Accept`` prefers ``text/html``, no ``format``) gets the HTML page of :mod:`.sparql_page`.
 
 Refusals, all in the app's one error shape (:mod:`.errors`):
 
 ======================================================  ======
-missing, empty or repeated ``query``; malformed query    400
+missing, empty or two different ``query``; malformed    400
 an update (``update=`` or ``application/sparql-update``)  403
 PUT, DELETE or any other method                          405
 no acceptable result type for ``Accept`` / ``format``    406
@@ -34,6 +36,7 @@ its slots (:mod:`nhs_ai_workforce.sparql.admission`).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -43,20 +46,19 @@ from werkzeug.datastructures import MultiDict
 from ..core.errors import BadRequest, ServiceError
 from ..core.namespaces import ProjectNamespaces
 from ..sparql import service_description as sd
-from ..sparql.execution import QueryJob
+from ..sparql.execution import QueryJob, QueryOutcome
 from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.live import StoreError
-from .reading import FORM, body_text, one_or_none, require_utf8, unsupported_type
+from . import sparql_page
+from .reading import FORM, FORMAT_PARAMETERS, body_text, require_utf8, result_format, unsupported_type
 from .state import state
 
 blueprint = Blueprint("sparql", __name__)
 
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
-#: Parameters that only change the response format, not the operation.
-FORMAT_PARAMETERS = {"format"}
 
 READ_ONLY = "this endpoint is read-only: SPARQL updates are not accepted"
 
@@ -83,8 +85,8 @@ def read_request() -> ProtocolRequest:
     """
     if request.method in ("GET", "HEAD"):
         params = request.args
-        if not params or set(params) <= FORMAT_PARAMETERS:
-            return ProtocolRequest(None, format=one_or_none(params, "format"))
+        if not params or set(params) <= set(FORMAT_PARAMETERS):
+            return ProtocolRequest(None, format=result_format(params))
         _refuse_updates(params)
         queries = params.getlist("query")
     elif request.mimetype == FORM:
@@ -109,13 +111,14 @@ def read_request() -> ProtocolRequest:
     if not queries:
         hint = " (GET /sparql without parameters returns the service description)" if request.method == "GET" else ""
         raise ServiceError(400, "Missing query", f"the request has no 'query' parameter{hint}")
+    queries = list(dict.fromkeys(queries))  # a client that repeats itself means one query
     if len(queries) > 1:
-        raise ServiceError(400, "Repeated parameter", f"give one 'query' parameter, not {len(queries)}")
+        raise ServiceError(400, "Repeated parameter", f"give one 'query' parameter, not {len(queries)} different ones")
     return ProtocolRequest(
         queries[0],
-        tuple(params.getlist("default-graph-uri")),
-        tuple(params.getlist("named-graph-uri")),
-        one_or_none(params, "format"),
+        tuple(dict.fromkeys(params.getlist("default-graph-uri"))),
+        tuple(dict.fromkeys(params.getlist("named-graph-uri"))),
+        result_format(params),
     )
 
 
@@ -154,20 +157,25 @@ def _response(body: bytes, media_type: str) -> Response:
 def sparql() -> Response:
     """Answer one SPARQL protocol request."""
     operation = read_request()
+    if sparql_page.wanted(operation.format):  # a browser: the HTML page, its results from run_query
+        return sparql_page.page(operation.query, lambda choose: run_query(operation, choose))
     if operation.query is None:
         return service_description(operation.format)
+    outcome = run_query(operation, lambda form: negotiate(
+        request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"))
+    return _response(outcome.body, outcome.media_type)
+
+
+def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) -> QueryOutcome:
+    """Guard and run ``operation``'s query, written as ``media_type_for(query form)``."""
     # The one scan of the text: the guard judges it, it names the form, and the job carries it.
     lexed = check_query(operation.query, max_bytes=state().settings.max_request_bytes)
     form = lexed.query_form()
     if form == "UPDATE":
         raise BadRequest(f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}", "Not a query")
-    media_type = negotiate(
-        request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"
-    )
-    job = QueryJob(operation.query, media_type, operation.default_graphs, operation.named_graphs,
+    job = QueryJob(operation.query, media_type_for(form), operation.default_graphs, operation.named_graphs,
                    base_iri=request.base_url, lexed=lexed, client=client_key(request.remote_addr))
-    outcome = state().executor.run(job)
-    return _response(outcome.body, outcome.media_type)
+    return state().executor.run(job)
 
 
 def service_description(format: str | None = None) -> Response:

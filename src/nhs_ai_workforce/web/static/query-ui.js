@@ -37,10 +37,36 @@
   Yasqe.defaults.autocompleters.splice(0, Yasqe.defaults.autocompleters.length, "prefixes", "variables");
   Yasqe.defaults.prefixCcApi = null;
 
+  // Result links: an IRI under the data's base opens its page on this server (/id/... as
+  // /doc/...), so they work on any host, a local run included; other IRIs link to themselves.
+  function localHref(iri) {
+    var base = config.base;
+    if (!base || iri.indexOf(base + "/") !== 0) return null;
+    var path = iri.slice(base.length);
+    if (path.indexOf("/id/") === 0) path = "/doc/" + path.slice("/id/".length);
+    return new URL(config.root + path, window.location.href).href;
+  }
+  var Table = Yasgui.Yasr.plugins.table;
+  var iriLink = Table.prototype.getUriLinkFromBinding;
+  Table.prototype.getUriLinkFromBinding = function (binding, prefixes) {
+    var html = iriLink.call(this, binding, prefixes);
+    var local = localHref(binding.value);
+    if (!local) return html;
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var anchor = holder.content.querySelector("a");
+    if (!anchor) return html;
+    anchor.setAttribute("href", local);
+    anchor.setAttribute("title", binding.value);
+    return holder.innerHTML;
+  };
+
   var linked = linkedQuery();
   var requestConfig = { endpoint: endpoint, method: "POST" };
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     persistenceId: config.persistenceId,
+    // Focusing the editor on load would scroll the page down to it (and open a phone's keyboard).
+    autofocus: false,
     autoAddOnInit: false,
     // YASGUI's own reading of the address would take any #fragment for a query and clear it.
     populateFromUrl: false,
