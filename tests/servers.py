@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,43 +25,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float, log: Callable[[], str]) -> None:
+    """Wait until ``url`` answers 200; fail with ``log()`` if ``process`` exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited {process.returncode}: {log()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not answer within {timeout_s:.0f} s: {log()}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate ``process`` and wait for it; kill it if it has not stopped within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None,
-                   port: int | None = None) -> Iterator[str]:
+                   port: int | None = None, cwd: Path = ROOT) -> Iterator[str]:
     """Start ``aiwf serve`` over ``store`` (plus ``env``, which wins) on ``port`` (a free one by
-    default), wait for ``/health``, yield its origin, stop it."""
+    default) in ``cwd``, wait for ``/health``, yield its origin, stop it."""
     port = port or free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
     environment.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
     environment.update(env or {})
-    env = environment
     aiwf = Path(sys.executable).with_name("aiwf")
     command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
     # The access log goes to a file: an unread pipe fills up and stalls the server.
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops, below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"aiwf serve exited {process.returncode}: {log.read().decode(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"aiwf serve did not answer /health within {timeout_s:.0f} s")
-            time.sleep(0.2)
+        wait_healthy(f"{origin}/health", process, timeout_s, output)
         yield origin
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()

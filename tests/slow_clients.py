@@ -16,11 +16,12 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from servers import stop, wait_healthy
 
 SITE = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
 
@@ -176,20 +177,7 @@ def running_nginx(nginx: str, port: int, upstream_port: int, tmp: Path) -> Itera
     command = [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nginx exited {process.returncode}: {process.stderr.read().decode()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not answer: {(tmp / 'error.log').read_text()}")
-            time.sleep(0.1)
+        wait_healthy(f"http://127.0.0.1:{port}/health", process, 15, lambda: (tmp / "error.log").read_text())
         yield
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)

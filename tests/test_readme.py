@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from servers import ROOT, free_port
+from servers import ROOT, free_port, running_server
 
 README = ROOT / "README.md"
 LOCAL = "http://127.0.0.1:8000"
@@ -83,29 +82,8 @@ def local_site(tmp_path_factory):
     )
     built = subprocess.run(["aiwf", "build"], cwd=scratch, env=env, capture_output=True, timeout=600)
     assert built.returncode == 0, built.stderr.decode()
-    log = (scratch / "server.log").open("wb")
-    server = subprocess.Popen(["aiwf", "serve"], cwd=scratch, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (scratch / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{origin}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "aiwf serve did not answer /health"
-            time.sleep(0.2)
+    with running_server(scratch / "var" / "store", env={"AIWF_BASE": origin}, port=port, cwd=scratch):
         yield origin, env, scratch
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def as_run(line: str, origin: str) -> str:
