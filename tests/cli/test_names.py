@@ -64,14 +64,18 @@ def test_a_name_printed_by_the_command_is_accepted_by_the_command(settings, buil
         return result.stdout.decode()
 
     printed = table_cells(aiwf_query("SELECT DISTINCT ?r { ?r a aiwf:Review } ORDER BY ?r"))
-    assert printed == [["id:initiative\\/ai-roadmap"], ["id:initiative\\/topol-review"]]
+    assert printed == [["initiative:ai-roadmap"], ["initiative:topol-review"]]
     labels = table_cells(aiwf_query(f"SELECT ?l {{ {printed[1][0]} rdfs:label ?l }}"))
     assert labels == [["The Topol Review@en"]]
 
 
 @pytest.mark.parametrize(("iri", "name"), [
     ("https://nhs-ai-workforce.example.org/def/aiwf/Review", "aiwf:Review"),
-    ("https://nhs-ai-workforce.example.org/id/initiative/topol-review", "id:initiative\\/topol-review"),
+    ("https://nhs-ai-workforce.example.org/id/initiative/topol-review", "initiative:topol-review"),
+    ("https://nhs-ai-workforce.example.org/id/organisation/nhs-ai-lab", "organisation:nhs-ai-lab"),
+    ("https://nhs-ai-workforce.example.org/id/graph/background", "graph:background"),
+    ("http://www.w3.org/ns/org#Organization", "org:Organization"),  # W3C ORG keeps org:
+    ("https://nhs-ai-workforce.example.org/id/initiative/a/b", "initiative:a\\/b"),
     ("https://nhs-ai-workforce.example.org/id/x/a.b.", "id:x\\/a.b\\."),
     ("https://nhs-ai-workforce.example.org/id/-x/%41~", "id:\\-x\\/%41\\~"),
     ("http://www.w3.org/2004/02/skos/core#", "<http://www.w3.org/2004/02/skos/core#>"),

@@ -584,3 +584,43 @@ def test_the_ai_roadmap_date_conflict_is_recorded(store: ox.Store) -> None:
     # Every initiative listed has at least one note or a citation.
     for row in by_initiative.values():
         assert row["initiativeNotes"] or row["citationNotes"] or row["accessed"]
+
+
+# -- attribution through PROV ------------------------------------------------------------------
+
+ATTRIBUTED_TO_DHSC = f"""
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?thing ?title {{
+  ?thing prov:wasAttributedTo <{ID}organisation/department-of-health-and-social-care> ;
+         dcterms:title ?title .
+}} ORDER BY ?thing
+"""
+
+
+@pytest.mark.slow
+def test_everything_attributed_to_dhsc_through_prov_finds_its_publications(store: ox.Store) -> None:
+    # The source gives DHSC as the publisher of references 4, 5 and 6 (dcterms:publisher only):
+    # prov:wasAttributedTo reaches them through the project's sub-property axiom.
+    rows = [tuple(python_value(s[c]) for c in ("thing", "title"))
+            for s in store.query(ATTRIBUTED_TO_DHSC, use_default_graph_as_union=True)]
+    assert rows == [
+        ("initiative/data-saves-lives", DATA_SAVES_LIVES),
+        ("initiative/goldacre-review", GOLDACRE),
+        ("initiative/plan-for-digital-health-and-social-care", PLAN),
+    ]
+
+
+@pytest.mark.slow
+def test_every_publisher_and_creator_is_an_attribution(store: ox.Store) -> None:
+    # Of the things the data describe (the ontology's own header is not data the rules read).
+    missing = store.query(f"""
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?s ?o {{ ?s dcterms:publisher|dcterms:creator ?o
+                        FILTER (STRSTARTS(STR(?s), "{ID}") && NOT EXISTS {{ ?s prov:wasAttributedTo ?o }}) }}
+    """, use_default_graph_as_union=True)
+    assert [str(solution) for solution in missing] == []
+    count = store.query("PREFIX dcterms: <http://purl.org/dc/terms/> ASK { ?s dcterms:creator ?o }",
+                        use_default_graph_as_union=True)
+    assert bool(count)

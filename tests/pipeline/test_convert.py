@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
@@ -120,3 +120,27 @@ def test_another_base_moves_every_minted_iri(seeds_copy):
     assert not [i for i in iris if "nhs-ai-workforce.example.org" in i]
     assert f"{base}/id/initiative/topol-review" in iris
     assert f"{base}/def/aiwf/Initiative" in iris
+
+
+def test_person_names_are_english_text_like_every_name(converted):
+    topol = NS.thing("person", "e-topol")
+    for predicate in (FOAF.name, FOAF.familyName):
+        [value] = [o for _, _, o, _ in converted.dataset.quads((topol, predicate, None, None))]
+        assert value.language == "en", predicate
+
+
+def test_cited_address_is_its_own_property_and_foaf_page_keeps_the_checked_pages(converted):
+    """The address reference 3 gives is aiwf:citedAddress; links.csv's checked pages are foaf:page."""
+    topol = NS.thing("initiative", "topol-review")
+    data = Graph()
+    for s, p, o, _ in converted.dataset.quads((None, None, None, None)):
+        data.add((s, p, o))
+    assert set(data.objects(topol, NS.AIWF.citedAddress)) == {URIRef("https://topol.hee.nhs.uk/the-topol-review/")}
+    assert set(data.objects(topol, FOAF.page)) == {
+        URIRef("https://topol.hee.nhs.uk/"),
+        URIRef("https://topol.hee.nhs.uk/wp-content/uploads/HEE-Topol-Review-2019.pdf"),
+    }
+    # Each cited address is the web address of a citation of the same initiative.
+    for initiative, address in data.subject_objects(NS.AIWF.citedAddress):
+        citations = set(data.subjects(NS.AIWF.cites, initiative))
+        assert any((c, NS.AIWF.webAddress, address) in data for c in citations), initiative

@@ -6,7 +6,7 @@ import doctest
 
 import pytest
 from rdflib import Dataset, Literal, URIRef
-from rdflib.namespace import ORG, OWL, PROV, RDF, SKOS
+from rdflib.namespace import ORG, OWL, PROV, RDF, RDFS, SKOS
 
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
@@ -321,3 +321,82 @@ def test_seeds_inference_is_deterministic(seeds) -> None:
     assert set(dataset.graph(ns.graph("inferred"))) == before
     assert OWL.Thing not in set(dataset.graph(ns.graph("inferred")).objects())
     assert URIRef("http://www.w3.org/2001/XMLSchema#date") not in set(dataset.graph(ns.graph("inferred")).objects())
+
+
+# -- the common label (pipeline.labels) ---------------------------------------------------------
+
+def test_label_is_copied_from_the_naming_property_in_english() -> None:
+    dataset, _ = build("", """
+        @base <http://example.org/id/> .
+        <organisation/a> ex:p <x> ; <http://xmlns.com/foaf/0.1/name> "Agency"@en , "Asiantaeth"@cy .
+        <scheme/s> <http://purl.org/dc/terms/title> "Roles"@en-GB .
+        <role/r> skos:prefLabel "data analyst"@en ; skos:altLabel "analyst"@en .
+        <post/p> rdfs:label "Secretary"@en ; skos:prefLabel "Minister"@en .
+    """)
+    labels = {(s, o) for s, p, o in inferred(dataset) if p == RDFS.label}
+    assert labels == {
+        (thing("organisation/a"), Literal("Agency", lang="en")),
+        (thing("scheme/s"), Literal("Roles", lang="en")),
+        (thing("role/r"), Literal("data analyst", lang="en")),
+    }  # the post keeps its asserted label and gets no second one; id:x has nothing to name it
+
+
+def test_nameless_things_get_labels_composed_from_their_own_data() -> None:
+    aiwf = "http://example.org/def/aiwf/"
+    dataset, _ = build("", f"""
+        @prefix aiwf: <{aiwf}> .
+        @prefix qb: <http://purl.org/linked-data/cube#> .
+        @base <http://example.org/id/> .
+        <initiative/r> <http://purl.org/dc/terms/title> "The Review"@en .
+        <aim/a> aiwf:aimOf <initiative/r> ; aiwf:aimKind "purpose" .
+        <recommendation/x> aiwf:recommendedBy <initiative/r> .
+        <recommendation/y> aiwf:recommendedBy <initiative/r> .
+        <term-usage/t> aiwf:usedIn <initiative/r> ; aiwf:labelUsed "data analysts"@en .
+        <structure/s> rdfs:label "Structure of counts"@en ; qb:component <component/c1> .
+        <component/c1> qb:order 1 ; qb:dimension aiwf:countedKind .
+        <dataset/d> <http://purl.org/dc/terms/title> "Counts"@en ; qb:structure <structure/s> .
+        <counted-kind/k> skos:prefLabel "technologies"@en .
+        <observation/o> qb:dataSet <dataset/d> ; aiwf:countedKind <counted-kind/k> .
+    """)
+    labels = {s: str(o) for s, p, o in inferred(dataset) if p == RDFS.label}
+    assert labels[thing("aim/a")] == "Purpose of The Review"
+    assert labels[thing("term-usage/t")] == "'data analysts' in The Review"
+    assert labels[thing("component/c1")] == "Component 1 of Structure of counts"
+    assert labels[thing("observation/o")] == "Counts: technologies"
+    # Two equal composed labels are told apart by the things' keys.
+    assert labels[thing("recommendation/x")] == "Recommendation of The Review (x)"
+    assert labels[thing("recommendation/y")] == "Recommendation of The Review (y)"
+    assert all(o.language == "en" for s, p, o in inferred(dataset) if p == RDFS.label)
+
+
+def test_seeds_every_thing_has_one_english_label(seeds) -> None:
+    dataset, ns, _ = seeds
+    things = {s for s, *_ in dataset.quads((None, None, None, None))
+              if isinstance(s, URIRef) and str(s).startswith(f"{ns.base}/id/")}
+    assert len(things) > 200
+    for subject in sorted(things):
+        labels = [o for *_, o, _ in dataset.quads((subject, RDFS.label, None, None))]
+        assert len(labels) == 1, (subject, labels)
+        assert labels[0].language == "en", subject
+
+
+def test_seeds_derived_labels_are_in_the_inferred_graph(seeds) -> None:
+    dataset, ns, _ = seeds
+    graph = dataset.graph(ns.graph("inferred"))
+
+    def label(kind: str, key: str) -> str:
+        [value] = graph.objects(ns.thing(kind, key), RDFS.label)
+        return str(value)
+
+    assert label("person", "e-topol") == "E. Topol"
+    assert label("organisation", "nhs-ai-lab") == "NHS AI Lab"
+    assert label("aim", "nhs-ai-lab-objective") == "Objective of NHS AI Lab"
+    assert label("aim", "plan-goal-equip-system") == (
+        "Goal of A plan for digital health and social care (plan-goal-equip-system)")
+    assert label("term-usage", "this-research-data-analysts").startswith("'data analysts' in This research")
+    assert label("component", "technology-shares-category") == "Component 2 of Structure of AI technology shares"
+    assert label("observation", "total-wte-2030") == (
+        "NHS digital technology and informatics workforce projection for 2030: forecast workforce size, 2030")
+    assert label("mapping", "data-scientist-soc2020") == "Mapping of data scientist to no term found (broad match)"
+    # An asserted label (sections, posts, structures) is not repeated or replaced.
+    assert not list(graph.objects(ns.thing("section", "para-1"), RDFS.label))

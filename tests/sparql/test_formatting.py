@@ -66,7 +66,7 @@ def test_table_is_aligned_with_prefixed_names_and_a_row_count(store, ns):
     lines = select(store, "table", ns).splitlines()
     assert lines[0].split() == ["review", "label", "count"]
     assert set(lines[1]) <= {"-", " "}
-    assert lines[2].split("  ")[0] == "id:initiative\\/ai-roadmap"  # pastes back into a query as it is
+    assert lines[2].split("  ")[0] == "initiative:ai-roadmap"  # pastes back into a query as it is
     assert "AI Roadmap@en" in lines[2] and lines[2].rstrip().endswith("240")
     assert lines[0].index("label") == lines[2].index("AI Roadmap")  # columns line up
     assert lines[-1] == "(2 rows)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 
 import pyoxigraph as ox
 import pytest
@@ -58,11 +59,14 @@ def test_trig_round_trips_with_graphs_in_sorted_order(settings, ns, dataset):
     data = dump_files(oxigraph_quads(dataset), settings)[settings.data_dir / TRIG_FILE]
     assert parsed(data, ox.RdfFormat.TRIG) == set(oxigraph_quads(dataset))
     text = data.decode()
-    positions = [text.index(f"<{ns.graph(n)}>") for n in ("background", "inferred", "ontology")]
+    positions = [text.index(f"\ngraph:{n} {{") for n in ("background", "inferred", "ontology")]
     assert positions == sorted(positions)
     prefixes = [line for line in text.splitlines() if line.startswith("@prefix")]
     assert prefixes == sorted(prefixes)
     assert "aiwf:Review" in text
+    assert "initiative:topol-review" in text  # one prefix per kind of thing, never id:kind\/key
+    assert f"@prefix graph: <{ns.base}/id/graph/> ." in prefixes
+    assert not re.search(r"(?<![\w-])id:", text)
 
 
 def test_each_graph_file_holds_only_its_graph(settings, ns, dataset):

@@ -40,6 +40,16 @@ GRAPH_DESCRIPTIONS = {
 
 ONTOLOGY_VERSION = "0.1.0"
 
+#: The kinds of thing under ``{base}/id/`` (the first segment of their IRIs), each with its own
+#: prefix (``initiative:ai-roadmap``, ``graph:background``); ``id:`` covers anything else.
+#: ``organisation:``, not ``org:``, which is W3C ORG's.
+KINDS = (
+    "aim", "breakdown", "clinical-area", "component", "counted-kind", "dataset", "graph", "initiative",
+    "mapping", "mapping-set", "observation", "organisation", "person", "population", "post",
+    "projection-kind", "recommendation", "role", "scheme", "section", "soc2020", "source", "structure",
+    "technology-type", "term-usage", "unit", "workforce-group",
+)
+
 
 class ProjectNamespaces:
     """The IRIs minted under one base URI."""
@@ -61,10 +71,16 @@ class ProjectNamespaces:
         return URIRef(f"{self.base}/id/graph/{name}")
 
     def prefixes(self) -> dict[str, str]:
-        """Prefix to namespace, for serialisers, queries and the query UI."""
+        """Prefix to namespace, for serialisers, queries and the query UI: ``aiwf:``, one prefix per
+        kind of thing (:data:`KINDS`), ``id:`` for the rest of ``{base}/id/``, and the standard ones.
+
+        >>> ProjectNamespaces("http://x.org").prefixes()["initiative"]
+        'http://x.org/id/initiative/'
+        """
         return {
             "aiwf": str(self.AIWF),
             "id": f"{self.base}/id/",
+            **{kind: f"{self.base}/id/{kind}/" for kind in KINDS},
             **STANDARD_PREFIXES,
         }
 

@@ -17,8 +17,9 @@ mappings, links), so the ontology's own terms are never typed or related. The ru
   (``xsd:string``, ``rdf:langString``...) are never used as classes.
 
 Unlike a full RDFS/OWL closure (owlrl) there are no axiomatic triples, no blank nodes and no
-facts about the vocabulary itself. A triple that any graph of the dataset already asserts is
-not repeated in ``inferred``.
+facts about the vocabulary itself. Then every thing without an ``rdfs:label`` gets one from
+its kind's naming property or composed from its own data (:mod:`.labels`). A triple that any
+graph of the dataset already asserts is not repeated in ``inferred``.
 
 >>> from rdflib import Dataset
 >>> from nhs_ai_workforce.core.namespaces import ProjectNamespaces
@@ -57,6 +58,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ..core.namespaces import ProjectNamespaces
+from .labels import labels
 
 __all__ = ["DATA_GRAPHS", "Schema", "infer", "materialise"]
 
@@ -238,7 +240,8 @@ def materialise(dataset: Dataset, ns: ProjectNamespaces) -> int:
     """Replace the ``inferred`` graph of ``dataset`` with what the ontology entails.
 
     The schema comes from ``ns.graph("ontology")``, the facts from the data graphs
-    (:data:`DATA_GRAPHS`); only triples that no graph of the dataset asserts are added.
+    (:data:`DATA_GRAPHS`); the common labels (:func:`.labels.labels`) are added too; only
+    triples that no graph of the dataset asserts are added.
     Running it again gives the same graph.
 
     :returns: the number of triples in the ``inferred`` graph.
@@ -250,7 +253,15 @@ def materialise(dataset: Dataset, ns: ProjectNamespaces) -> int:
     for name in DATA_GRAPHS:
         facts.update(dataset.graph(ns.graph(name)))  # type: ignore[arg-type]
     asserted = {(s, p, o) for s, p, o, _ in dataset.quads((None, None, None, None))}
-    new = sorted(t for t in infer(facts, schema) if t not in asserted)
+    entailed = {t for t in infer(facts, schema) if t not in asserted}
+    # Things described in the ontology graph (its maintainer) are labelled too, terms are not.
+    ontology = dataset.graph(ns.graph("ontology"))
+    things = {t for t in ontology if str(t[0]).startswith(f"{ns.base}/id/")}
+    closed = Graph()
+    for triple in facts | entailed | things:
+        closed.add(triple)
+    entailed |= {t for t in labels(closed, ontology, ns) if t not in asserted}
+    new = sorted(entailed)
     for triple in new:
         inferred_graph.add(triple)
     return len(new)

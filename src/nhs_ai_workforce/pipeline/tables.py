@@ -138,8 +138,8 @@ TABLES: tuple[Table, ...] = (
         "person",
         (FOAF.Person,),
         (
-            Column("name", FOAF.name, "string", required=True),
-            Column("family_name", FOAF.familyName, "string", required=True),
+            Column("name", FOAF.name, required=True),
+            Column("family_name", FOAF.familyName, required=True),
         ),
     ),
     Table(
@@ -161,7 +161,7 @@ TABLES: tuple[Table, ...] = (
             Column("builds_on", AIWF.buildsOn, "ref:initiative", multi=True),
             Column("part_of", DCTERMS.isPartOf, "ref:initiative", multi=True),
             Column("planned_duration", AIWF.plannedDuration, "duration"),
-            Column("page", FOAF.page, "url", multi=True),
+            Column("cited_address", AIWF.citedAddress, "url", multi=True),
         ),
         type_column="types",
     ),

@@ -14,6 +14,11 @@ The dataset a query sees:
 - else, if the query has ``FROM`` / ``FROM NAMED``, the dataset the query describes;
 - else the default graph is the union of all named graphs, and ``GRAPH`` sees every graph.
 
+Prefixes: a job's ``prefixes`` (the project's, ``aiwf:``, ``initiative:``, ``dcterms:``...) are
+predeclared, so a query may use them without ``PREFIX`` lines, as in the CLI and the Wikidata
+Query Service; a query's own ``PREFIX`` of the same name wins (Oxigraph gives the query's
+prologue precedence over predeclared prefixes).
+
 Oxigraph's union is a multiset: a triple stored in two graphs matches twice (the build keeps
 each triple in one graph, so this does not arise in the published data).
 """
@@ -69,6 +74,9 @@ class QueryJob:
     lexed: Lexed | None = field(default=None, compare=False, repr=False)
     #: Who asked (the client address), so a pool can share its slots fairly; ``None``: anonymous.
     client: str | None = field(default=None, compare=False)
+    #: The prefixes predeclared for the query (the query's own ``PREFIX`` wins); lex the text
+    #: with the same ones (:func:`.lexer.lex`) so ``FROM`` prefixed names expand alike.
+    prefixes: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def dataset_options(job: QueryJob) -> dict[str, object]:
             "default_graph": _iris(job.default_graphs, "default-graph-uri"),
             "named_graphs": _iris(job.named_graphs, "named-graph-uri"),
         }
-    if (job.lexed or lex(job.text)).has_dataset:
+    if (job.lexed or lex(job.text, job.prefixes)).has_dataset:
         return {}
     return {"use_default_graph_as_union": True}
 
@@ -153,9 +161,12 @@ def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = 
     >>> store = ox.Store()
     >>> execute(store, QueryJob("ASK {}", "application/sparql-results+json")).body
     b'{"head":{},"boolean":true}'
+    >>> execute(store, QueryJob("ASK { VALUES ?x { ex:a } FILTER(?x = <urn:x:a>) }",
+    ...                         "application/sparql-results+json", prefixes={"ex": "urn:x:"})).body
+    b'{"head":{},"boolean":true}'
     """
     try:
-        result = store.query(job.text, base_iri=job.base_iri, **dataset_options(job))
+        result = store.query(job.text, base_iri=job.base_iri, prefixes=job.prefixes or None, **dataset_options(job))
     except SyntaxError as error:
         raise ServiceError.from_syntax_error(error) from None
     except RuntimeError as error:  # Oxigraph refuses a well-formed query it cannot evaluate

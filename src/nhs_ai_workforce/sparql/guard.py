@@ -47,7 +47,7 @@ which reports it with its line and column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..core.errors import ServiceError
 from ..core.namespaces import store_graphs
@@ -86,6 +86,7 @@ def check_query(
     update: bool = False,
     allowed_graphs: Iterable[str] | None = None,
     lexed: Lexed | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> Lexed:
     """Refuse ``text`` if it breaks a rule of the module docstring; return its scan otherwise.
 
@@ -95,6 +96,9 @@ def check_query(
     :param allowed_graphs: the graphs ``FROM`` / ``USING`` may name (instead of the
         project's). With neither this nor ``settings``, ``FROM`` is not checked here.
     :param lexed: ``lex(text)``, if the caller has it (the text is then not scanned again).
+    :param prefixes: the prefixes predeclared for every query (the project's, as the executor
+        passes them to Oxigraph): ``FROM graph:links`` is read with them unless the query
+        declares ``graph:`` itself.
     :raises QueryRefused: with the reason and an HTTP status.
 
     >>> check_query("SELECT ?service { ?service a <http://example.org/SERVICE> }", max_bytes=1000).form
@@ -105,7 +109,7 @@ def check_query(
     nhs_ai_workforce.sparql.guard.QueryRefused: Query refused: SERVICE is not allowed: ...
     """
     check_size(text, max_bytes)
-    lexed = lexed or lex(text)
+    lexed = lexed or lex(text, prefixes)
     check_lexed(lexed, settings=settings, update=update, allowed_graphs=allowed_graphs)
     return lexed
 

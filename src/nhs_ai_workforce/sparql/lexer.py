@@ -7,7 +7,9 @@
                        keyword after the leading prologue (``None`` if the text has no such
                        keyword; :meth:`Lexed.query_form` then raises the fault with its position)
 ``prefixes``, ``base``  the ``PREFIX`` and ``BASE`` declarations, wherever they appear
-``datasets``           each ``FROM [NAMED]`` / ``USING [NAMED]`` clause, its IRI expanded
+``datasets``           each ``FROM [NAMED]`` / ``USING [NAMED]`` clause, its IRI expanded (against
+                       the query's own prefixes, else the ``predeclared`` ones: a query's
+                       ``PREFIX`` always wins, as in Oxigraph)
 ``keywords``           each ``SERVICE``, ``LOAD`` or :data:`UPDATE_KEYWORDS` keyword, in order
 ``depth``              the deepest nesting of ``(``, ``{`` and ``[``
 =====================  ==========================================================================
@@ -26,7 +28,7 @@ lexes a query once and hands the result on (:class:`~.execution.QueryJob`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -132,8 +134,17 @@ def _tokens(text: str) -> Iterator[_Token]:
             yield match.lastgroup, match.group(), match.start()
 
 
-def lex(text: str) -> Lexed:
-    """Scan ``text`` once; see :class:`Lexed`. Never raises: faults are recorded, not judged."""
+def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
+    """Scan ``text`` once; see :class:`Lexed`. Never raises: faults are recorded, not judged.
+
+    ``predeclared`` are the prefixes the endpoint declares for every query (the project's): they
+    expand a ``FROM`` prefixed name whose prefix the query has not declared itself.
+
+    >>> lex("SELECT * FROM graph:links {}", {"graph": "http://x.org/id/graph/"}).datasets[0].iri
+    'http://x.org/id/graph/links'
+    >>> lex("PREFIX graph: <urn:g:> SELECT * FROM graph:links {}", {"graph": "http://x.org/"}).datasets[0].iri
+    'urn:g:links'
+    """
     tokens = list(_tokens(text))
     form, fault = _form(text, tokens)
     depth = deepest = 0
@@ -154,7 +165,7 @@ def lex(text: str) -> Lexed:
             elif keyword in ("PREFIX", "BASE"):
                 base, prefixes = _declare(keyword, tokens, index, base, prefixes)
             elif keyword in ("FROM", "USING"):
-                clause = _dataset_clause(keyword, tokens, index, prefixes, base)
+                clause = _dataset_clause(keyword, tokens, index, {**(predeclared or {}), **prefixes}, base)
                 if clause:
                     datasets.append(clause)
     return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault)

@@ -7,6 +7,11 @@ written (the W3C ``http://www.w3.org/ns/formats/`` IRIs), ``sd:feature sd:UnionD
 (and not ``sd:BasicFederatedQuery``: ``SERVICE`` is refused), and an ``sd:defaultDataset``
 whose ``sd:defaultGraph`` and ``sd:namedGraph`` entries carry ``void:triples`` counts.
 
+The prefixes predeclared for every query (the project's: ``aiwf:``, ``id:``, one per kind of
+thing such as ``initiative:``, and the standard ones) are published as SHACL prefix
+declarations, ``sh:declare [ a sh:PrefixDeclaration ; sh:prefix "initiative" ; sh:namespace
+"{base}/id/initiative/"^^xsd:anyURI ]``, and named in the ``rdfs:comment``.
+
 The limits (time, result rows, request size) are stated with three properties of our own,
 ``{base}/def/service/queryTimeLimit``, ``resultLimit`` and ``requestSizeLimit``, declared in
 the description itself, and repeated in plain words in an ``rdfs:comment``.
@@ -23,7 +28,7 @@ import pyoxigraph as ox
 from ..core.formats import RDF_SYNTAXES, RESULT_SYNTAXES
 from ..core.namespaces import GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
-from ..core.vocab import DCTERMS, ENTAILMENT, FORMATS, RDF, RDFS, SD, VOID, XSD
+from ..core.vocab import DCTERMS, ENTAILMENT, FORMATS, RDF, RDFS, SD, SH, VOID, XSD
 
 __all__ = [
     "FORMAT_IRIS",
@@ -48,6 +53,7 @@ PREFIXES = {
     "xsd": XSD,
     "dcterms": DCTERMS,
     "formats": FORMATS,
+    "sh": SH,
 }
 
 
@@ -124,6 +130,7 @@ def describe(
     """
     sd, a, label, comment = _sd, _TYPE, _LABEL, _COMMENT
     limits = service_vocabulary(settings.base)
+    prefixes = ProjectNamespaces(settings.base).prefixes()
     service = ox.NamedNode(f"{endpoint}#service")
     triples = [
         ox.Triple(service, a, sd("Service")),
@@ -170,14 +177,35 @@ def describe(
                 f"{settings.result_limit} results; requests over {settings.max_request_bytes} bytes "
                 "are refused. SERVICE (federated query), LOAD and updates are refused. "
                 "The default graph is the union of all named graphs unless the request gives "
-                "default-graph-uri or named-graph-uri, or the query FROM or FROM NAMED.",
+                "default-graph-uri or named-graph-uri, or the query FROM or FROM NAMED. "
+                f"These prefixes are predeclared, so a query may use them without PREFIX lines "
+                f"(a query's own PREFIX of the same name wins): {_prefix_list(prefixes)}.",
                 language="en",
             ),
         )
     )
+    triples += _prefix_declarations(service, prefixes)
     if counts is not None:
         triples += _dataset(service, settings, counts)
     return _grouped(triples)
+
+
+def _prefix_list(prefixes: dict[str, str]) -> str:
+    return ", ".join(f"{name}: <{namespace}>" for name, namespace in prefixes.items())
+
+
+def _prefix_declarations(service: ox.NamedNode, prefixes: dict[str, str]) -> list[ox.Triple]:
+    """One SHACL ``sh:declare`` (``sh:PrefixDeclaration``) per predeclared prefix."""
+    triples = []
+    for index, (name, namespace) in enumerate(prefixes.items()):
+        declaration = ox.BlankNode(f"prefix{index}")
+        triples += [
+            ox.Triple(service, ox.NamedNode(SH + "declare"), declaration),
+            ox.Triple(declaration, _TYPE, ox.NamedNode(SH + "PrefixDeclaration")),
+            ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(name)),
+            ox.Triple(declaration, ox.NamedNode(SH + "namespace"), _literal(namespace, "anyURI")),
+        ]
+    return triples
 
 
 def _grouped(triples: list[ox.Triple]) -> list[ox.Triple]:

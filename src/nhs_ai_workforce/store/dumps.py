@@ -53,7 +53,9 @@ EXPORT_FORMATS = {name: by_name(name).rdf for name in ("turtle", "ntriples", "rd
 
 
 def dump_prefixes(ns: ProjectNamespaces) -> dict[str, str]:
-    """The project prefixes for pretty dumps, minus ``id:`` (its local names would need ``\\/``)."""
+    """The project prefixes for pretty dumps: ``aiwf:``, one per kind of thing (``initiative:``...) and
+    the standard ones, minus ``id:`` (its local names would need ``\\/``; an IRI under ``{base}/id/``
+    of no known kind is written whole)."""
     return {prefix: iri for prefix, iri in ns.prefixes().items() if prefix != "id"}
 
 

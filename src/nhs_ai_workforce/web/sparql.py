@@ -169,12 +169,14 @@ def sparql() -> Response:
 def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) -> QueryOutcome:
     """Guard and run ``operation``'s query, written as ``media_type_for(query form)``."""
     # The one scan of the text: the guard judges it, it names the form, and the job carries it.
-    lexed = check_query(operation.query, max_bytes=state().settings.max_request_bytes)
+    # The project prefixes are predeclared (a query's own PREFIX wins), for FROM and the query alike.
+    prefixes = ProjectNamespaces(state().settings.base).prefixes()
+    lexed = check_query(operation.query, max_bytes=state().settings.max_request_bytes, prefixes=prefixes)
     form = lexed.query_form()
     if form == "UPDATE":
         raise BadRequest(f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}", "Not a query")
     job = QueryJob(operation.query, media_type_for(form), operation.default_graphs, operation.named_graphs,
-                   base_iri=request.base_url, lexed=lexed, client=client_key(request.remote_addr))
+                   base_iri=request.base_url, lexed=lexed, client=client_key(request.remote_addr), prefixes=prefixes)
     return state().executor.run(job)
 
 
