@@ -81,13 +81,20 @@ def make_dataset(ns: ProjectNamespaces, rows=None) -> Dataset:
     return dataset
 
 
+def make_live(settings: Settings, dataset: Dataset) -> Path:
+    """Load ``dataset`` as a new on-disk store under ``settings`` and swap it in; its directory."""
+    new_dir = load_store(oxigraph_quads(dataset), settings)
+    swap_in(new_dir, settings)
+    return new_dir
+
+
 def numbered_store(settings: Settings, count: int = 500) -> Settings:
     """Make a live store of the sample triples plus ``count`` numbered notes under ``settings``; return them."""
     ns = ProjectNamespaces(settings.base)
     rows = sample_triples(ns) + [
         ("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(count)
     ]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
     return settings
 
 
@@ -99,9 +106,7 @@ def dataset(ns) -> Dataset:
 @pytest.fixture
 def built_store(settings, dataset):
     """A live on-disk store built from the sample dataset; returns its directory."""
-    new_dir = load_store(oxigraph_quads(dataset), settings)
-    swap_in(new_dir, settings)
-    return new_dir
+    return make_live(settings, dataset)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

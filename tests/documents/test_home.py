@@ -16,14 +16,12 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import GRAPHS, ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.documents import overview as overviews
 from nhs_ai_workforce.documents.examples import read_example
 from nhs_ai_workforce.documents.stats import class_counts, graph_counts, triple_count
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +124,7 @@ def test_counts_are_made_once_per_build(settings, built_store, monkeypatch):
     ns = ProjectNamespaces(settings.base)
     extra = ("background", URIRef(ns.thing("initiative", "another")), RDF.type, ns.AIWF.Review)
     label = ("background", URIRef(ns.thing("initiative", "another")), RDF.value, Literal(1))
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, [*sample_triples(ns), extra, label])), settings), settings)
+    make_live(settings, make_dataset(ns, [*sample_triples(ns), extra, label]))
     second = _home(client)
     assert len(made) == 2 and made[0] != made[1]
     assert dict(GRAPH_ROW.findall(second))["background"] == "12"

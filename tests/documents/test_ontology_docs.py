@@ -17,13 +17,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import DEFAULT, ProjectNamespaces
 from nhs_ai_workforce.core.settings import DEFAULT_BASE, Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.documents import ontology as ontology_doc
 from nhs_ai_workforce.pipeline.rebase import rebase_graph
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 ONTOLOGY_FILE = Settings().ontology_dir / "aiwf.ttl"
@@ -440,7 +438,7 @@ def test_served_under_another_base_the_preferred_namespace_moves_too(other_base_
 def _ontology_store(settings, rows_for) -> None:
     ns = ProjectNamespaces(settings.base)
     rows = [("ontology", s, p, o) for s, p, o in rows_for(ns)]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
 
 
 def test_literals_are_escaped(settings):

@@ -15,11 +15,9 @@ import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib import namespace as vocab
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import GRAPH_DESCRIPTIONS, ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 FOAF, DCTERMS, SKOS, RDF, RDFS = vocab.FOAF, vocab.DCTERMS, vocab.SKOS, vocab.RDF, vocab.RDFS
@@ -75,7 +73,7 @@ def rows_for(ns: ProjectNamespaces) -> list[tuple]:
 
 def make_client(settings: Settings, rows: list[tuple] | None = None):
     ns = ProjectNamespaces(settings.base)
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows_for(ns) if rows is None else rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows_for(ns) if rows is None else rows))
     return create_app({"SETTINGS": settings, "TESTING": True}).test_client()
 
 
@@ -243,7 +241,7 @@ def test_a_new_build_changes_the_validators(settings, ns):
     client = make_client(settings)
     before = client.get("/doc/initiative/ai-roadmap.ttl").headers["ETag"]
     rows = [*rows_for(ns), ("background", ns.thing("initiative", "ai-roadmap"), RDFS.comment, Literal("new"))]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
     response = client.get("/doc/initiative/ai-roadmap.ttl", headers={"If-None-Match": before})
     assert response.status_code == 200 and '"new"' in response.get_data(as_text=True)
 
@@ -455,7 +453,7 @@ def test_the_catalogue_is_read_once_per_build(settings, monkeypatch):
     assert len(made) == 1
     ns = ProjectNamespaces(settings.base)
     renamed = [*rows_for(ns), ("background", ns.thing("initiative", "later"), RDFS.label, Literal("Later", lang="en"))]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, renamed)), settings), settings)
+    make_live(settings, make_dataset(ns, renamed))
     assert "Later" in client.get("/doc/initiative/").get_data(as_text=True)
     assert len(made) == 2
 

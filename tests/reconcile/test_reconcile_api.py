@@ -27,12 +27,10 @@ from rdflib import namespace as vocab
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.errors import BadRequest
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.reconcile import protocol
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 pytestmark = pytest.mark.conformance  # every response is validated against the spec's schemas
@@ -388,7 +386,7 @@ def hostile_client(settings, ns):
         ("background", hostile, vocab.SKOS.definition,
          Literal("Says <b>bold</b> & <img src=x onerror=alert(1)>", lang="en")),
     ]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
     app = create_app({"SETTINGS": settings, "TESTING": True})
     return app.test_client(), str(hostile)
 

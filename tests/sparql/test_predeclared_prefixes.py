@@ -11,15 +11,13 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.core.vocab import SH, XSD
 from nhs_ai_workforce.sparql.execution import QueryJob, execute
 from nhs_ai_workforce.sparql.guard import QueryRefused, check_query
 from nhs_ai_workforce.sparql.lexer import lex
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 NS = ProjectNamespaces()
@@ -32,7 +30,7 @@ NO_PREFIX = "SELECT ?label { initiative:ai-roadmap rdfs:label ?label }"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
     settings = Settings(root=tmp_path_factory.mktemp("prefixes"))
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     return settings
 
 

@@ -7,15 +7,13 @@ import dataclasses
 import pyoxigraph as ox
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.sparql import service_description
 from nhs_ai_workforce.sparql.execution import InProcessExecutor
 from nhs_ai_workforce.sparql.negotiation import DESCRIPTION_TYPES
 from nhs_ai_workforce.sparql.service_description import FORMAT_IRIS, SD, VOID, service_vocabulary
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 NS = ProjectNamespaces()
@@ -30,7 +28,7 @@ def sd(term: str) -> ox.NamedNode:
 def settings(tmp_path_factory) -> Settings:
     settings = Settings(root=tmp_path_factory.mktemp("sd"), query_timeout_s=7.5, result_limit=123,
                         max_request_bytes=4096)
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     return settings
 
 
@@ -161,7 +159,7 @@ def test_counts_are_computed_once_per_build(monkeypatch, tmp_path):
 
     monkeypatch.setattr(service_description, "count_dataset", counting)
     settings = Settings(root=tmp_path)
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     client = create_app({"SETTINGS": settings}).test_client()
     for _ in range(3):
         client.get("/sparql")
@@ -171,7 +169,7 @@ def test_counts_are_computed_once_per_build(monkeypatch, tmp_path):
     from rdflib import URIRef
 
     dataset = make_dataset(NS, [(g, s, URIRef(p), o) for g, s, p, o in rows])
-    swap_in(load_store(oxigraph_quads(dataset), settings), settings)
+    make_live(settings, dataset)
     default, named = dataset_counts(description(client.get("/sparql")))
     assert len(calls) == 2
     assert (default, named) == (1, {str(NS.graph("links")): 1})

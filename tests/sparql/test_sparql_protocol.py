@@ -19,13 +19,12 @@ import pytest
 from rdflib import Dataset
 from werkzeug.datastructures import MultiDict
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import GRAPHS, ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads, to_oxigraph
+from nhs_ai_workforce.core.terms import to_oxigraph
 from nhs_ai_workforce.sparql.execution import QueryOutcome
 from nhs_ai_workforce.sparql.negotiation import GRAPH_TYPES, SOLUTION_TYPES
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.store.live import current_dir
 from nhs_ai_workforce.web.app import create_app
 
@@ -50,7 +49,7 @@ FORMS = ("get", "form", "direct")
 def settings(tmp_path_factory) -> Settings:
     """A store holding conftest's sample dataset, shared by the module."""
     settings = Settings(root=tmp_path_factory.mktemp("protocol"))
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     return settings
 
 

@@ -10,11 +10,9 @@ import urllib.request
 import pyoxigraph as ox
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from servers import running_server
 
 pytestmark = pytest.mark.server
@@ -27,7 +25,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 def server(tmp_path_factory):
     """``aiwf serve`` on a free port against a temporary store; yields its base URL."""
     settings = Settings(root=tmp_path_factory.mktemp("server"))
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     with running_server(settings.store_path, env={"AIWF_ROOT": str(settings.root)}) as origin:
         yield origin
 

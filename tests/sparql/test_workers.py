@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_dataset, numbered_store, sample_triples
+from conftest import make_dataset, make_live, numbered_store, sample_triples
 from nhs_ai_workforce.core.errors import ServiceError
 from nhs_ai_workforce.core.processes import ProcessTimedOut, run_in_process
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.sparql.execution import InProcessExecutor, QueryJob
 from nhs_ai_workforce.sparql.pool import PooledExecutor
-from nhs_ai_workforce.store.builds import load_store, swap_in
 
 JSON = "application/sparql-results+json"
 #: 4 cross products of a store of ~500 triples: 6e10 rows, far beyond any time limit here.
@@ -216,10 +214,10 @@ def test_children_reopen_the_store_when_a_new_build_is_swapped_in(tmp_path):
 
     settings = Settings(root=tmp_path)
     ns = ProjectNamespaces(settings.base)
-    swap_in(load_store(oxigraph_quads(make_dataset(ns)), settings), settings)
+    make_live(settings, make_dataset(ns))
     with PooledExecutor(settings, size=1, spares=1).start() as executor:
         assert _count(executor.run(QueryJob(COUNT, JSON))) == 14
-        swap_in(load_store(oxigraph_quads(make_dataset(ns, sample_triples(ns)[:3])), settings), settings)
+        make_live(settings, make_dataset(ns, sample_triples(ns)[:3]))
         assert [_count(executor.run(QueryJob(COUNT, JSON))) for _ in range(4)] == [3] * 4
 
 

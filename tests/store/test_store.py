@@ -12,7 +12,7 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import RDFS
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.store.live import (
@@ -126,7 +126,7 @@ def test_current_store_reopens_after_a_swap_and_old_handles_keep_working(setting
     old = current.get()
     assert current.get() is old  # cached while the build is unchanged
     rows = [("background", ns.thing("x", "b"), RDFS.label, Literal("rebuilt"))]
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
     new = current.get()
     assert new is not old
     assert labels(new) == {"rebuilt"}

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 from nhs_ai_workforce.web.cors import MAX_AGE
 
@@ -16,7 +14,7 @@ from nhs_ai_workforce.web.cors import MAX_AGE
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     settings = Settings(root=tmp_path_factory.mktemp("cors"))
-    swap_in(load_store(oxigraph_quads(make_dataset(ProjectNamespaces())), settings), settings)
+    make_live(settings, make_dataset(ProjectNamespaces()))
     return create_app({"SETTINGS": settings})
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.errors import ServiceError
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
 
 KEYS = {"ok", "status", "title", "error", "line", "column"}
@@ -19,7 +17,7 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     settings = Settings(root=tmp_path_factory.mktemp("errors"), max_request_bytes=1024)
-    swap_in(load_store(oxigraph_quads(make_dataset(ProjectNamespaces())), settings), settings)
+    make_live(settings, make_dataset(ProjectNamespaces()))
     app = create_app({"SETTINGS": settings})
 
     @app.route("/test-crash")

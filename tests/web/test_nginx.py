@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from servers import free_port, running_server
 from slow_clients import Attack, normal_requests, running_nginx
 
@@ -43,7 +41,7 @@ def behind_nginx(nginx_binary, tmp_path_factory):
     """(nginx's port, the app's origin): `aiwf serve` with nginx in front, as deploy/nginx.conf says."""
     settings = Settings(root=tmp_path_factory.mktemp("store"))
     ns = ProjectNamespaces(settings.base)
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, sample_triples(ns))), settings), settings)
+    make_live(settings, make_dataset(ns, sample_triples(ns)))
     with running_server(settings.store_path, env={"AIWF_TRUSTED_PROXY": "127.0.0.1"}) as origin:
         port = free_port()
         with running_nginx(nginx_binary, port, int(origin.rsplit(":", 1)[1]), tmp_path_factory.mktemp("nginx")):

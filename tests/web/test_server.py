@@ -23,11 +23,9 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
@@ -155,7 +153,7 @@ def root(tmp_path_factory) -> Path:
     ns = ProjectNamespaces(settings.base)
     notes = [("background", ns.thing("note", str(i)), ns.AIWF.number, Literal(i)) for i in range(500)]
     rows = sample_triples(ns) + notes
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, rows)), settings), settings)
+    make_live(settings, make_dataset(ns, rows))
     assert not any((root / name).exists() for name in ("seeds", "ontology", "shapes", "data"))
     return root
 

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_dataset, sample_triples
+from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from servers import running_server
 from slow_clients import HALF_HEAD, SLOW_HEAD, Attack, normal_requests
 
@@ -32,7 +30,7 @@ ASK = "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
 def store(tmp_path_factory) -> Path:
     settings = Settings(root=tmp_path_factory.mktemp("slow"))
     ns = ProjectNamespaces(settings.base)
-    swap_in(load_store(oxigraph_quads(make_dataset(ns, sample_triples(ns))), settings), settings)
+    make_live(settings, make_dataset(ns, sample_triples(ns)))
     return settings.store_path
 
 

@@ -14,11 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import make_dataset
+from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.core.terms import oxigraph_quads
-from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web import sparql_page
 from nhs_ai_workforce.web.app import create_app
 
@@ -32,7 +30,7 @@ LABELS = "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#labe
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = Settings(root=tmp_path_factory.mktemp("sparql-page"))
-    swap_in(load_store(oxigraph_quads(make_dataset(NS)), settings), settings)
+    make_live(settings, make_dataset(NS))
     return create_app({"SETTINGS": settings}).test_client()
 
 
