@@ -31,6 +31,7 @@ SPDX = "http://spdx.org/rdf/terms#"
 SSSOM = "https://w3id.org/sssom/"
 PAV = "http://purl.org/pav/"
 SEMAPV = "https://w3id.org/semapv/vocab/"
+TIME = "http://www.w3.org/2006/time#"
 #: ESCO's namespace: its occupations, concept schemes and the ISCO-08 groups it republishes.
 ESCO = "http://data.europa.eu/esco/"
 #: IANA's media type registry, whose pages name media types (``dcat:mediaType``).
@@ -57,4 +58,5 @@ STANDARD_PREFIXES = {
     "sdmx-dimension": SDMX_DIMENSION,
     "sdmx-attribute": SDMX_ATTRIBUTE,
     "sdmx-measure": SDMX_MEASURE,
+    "time": TIME,
 }

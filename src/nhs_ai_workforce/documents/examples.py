@@ -2,7 +2,9 @@
 
 A query file opens with ``# key: value`` comments (``# title:``, ``# description:``...); the
 home page offers each file as a tab of the query editor, the charts page draws others
-(:mod:`.charts`).
+(:mod:`.charts`). ``queries/classes/{Class}.rq`` holds one "how to query" example per main
+class of the ontology, named by the class's local name; the ontology documentation shows each
+in its class's entry (:mod:`.ontology`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from ..core.settings import DEFAULT_BASE, Settings
 
-__all__ = ["ExampleQuery", "example_queries", "read_example", "read_header", "rebase"]
+__all__ = ["ExampleQuery", "class_examples", "example_queries", "read_example", "read_header", "rebase"]
 
 _HEADER = re.compile(r"#\s*(?P<key>[a-z]+):\s*(?P<value>.*)")
 
@@ -85,3 +87,12 @@ def read_example(path: Path, base: str = DEFAULT_BASE) -> ExampleQuery:
 def example_queries(settings: Settings) -> list[ExampleQuery]:
     """Every ``queries/*.rq`` file, in file-name order."""
     return [read_example(path, settings.base) for path in sorted(settings.queries_dir.glob("*.rq"))]
+
+
+def class_examples(settings: Settings) -> dict[str, ExampleQuery]:
+    """Class local name -> its example from ``queries/classes/{name}.rq``, the id ``class-{name}``."""
+    examples = {}
+    for path in sorted((settings.queries_dir / "classes").glob("*.rq")):
+        example = read_example(path, settings.base)
+        examples[path.stem] = ExampleQuery(f"class-{path.stem}", example.title, example.description, example.query)
+    return examples

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +41,7 @@ from ..core.formats import by_name
 from ..core.namespaces import VANN, ProjectNamespaces, curie
 from ..core.terms import to_oxigraph
 from ..store.live import build_time
+from .examples import ExampleQuery
 
 __all__ = [
     "RDF_TYPES",
@@ -133,6 +134,8 @@ class Term:
     label: str
     definitions: tuple[str, ...]
     rows: tuple[Row, ...]
+    #: How to query the class: a runnable example from ``queries/classes/{name}.rq``, if one is kept.
+    example: ExampleQuery | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,7 @@ def _term(
     namer: _Namer,
     instances: dict[str, list[tuple[str, int]]],
     usage: dict[str, int],
+    examples: Mapping[str, ExampleQuery],
 ) -> Term:
     """The entry of one class or property."""
     name = namer.local_name(node) or str(node)
@@ -331,7 +335,8 @@ def _term(
         _row("Defined by", namer.refs(graph.objects(node, RDFS.isDefinedBy))),
     ]
     definitions = tuple(sorted(str(value) for value in graph.objects(node, SKOS.definition)))
-    return Term(name, str(node), kind, namer.label(node) or name, definitions, tuple(r for r in rows if r))
+    example = examples.get(name) if kind == "classes" else None
+    return Term(name, str(node), kind, namer.label(node) or name, definitions, tuple(r for r in rows if r), example)
 
 
 def _instances_row(namer: _Namer, kinds: list[tuple[str, int]]) -> Row:
@@ -387,8 +392,13 @@ def serialise(graph: Graph, ns: ProjectNamespaces) -> dict[str, bytes]:
     }
 
 
-def make_doc(store: ox.Store, base: str, build_id: str | None = None) -> OntologyDoc:
+def make_doc(
+    store: ox.Store, base: str, build_id: str | None = None, examples: Mapping[str, ExampleQuery] | None = None
+) -> OntologyDoc:
     """The published ontology of ``store``, whose IRIs are under ``base``.
+
+    ``examples`` maps a class's local name to its "how to query" example
+    (:func:`~.examples.class_examples`); the class's entry shows it.
 
     :raises LookupError: if the store's ontology graph has no ``owl:Ontology`` at ``{base}/def/aiwf``.
     """
@@ -405,7 +415,7 @@ def make_doc(store: ox.Store, base: str, build_id: str | None = None) -> Ontolog
     for section_id, kind, title, badge in SECTIONS:
         nodes = {n for n in own.subjects(RDF.type, kind) if isinstance(n, URIRef) and n not in taken}
         taken |= nodes
-        terms = (_term(full, node, section_id, namer, instances, usage) for node in nodes)
+        terms = (_term(full, node, section_id, namer, instances, usage, examples or {}) for node in nodes)
         sections.append(Section(section_id, title, badge, tuple(sorted(terms, key=lambda t: t.name.lower()))))
     version_iri = next(own.objects(ontology, OWL.versionIRI), None)
     return OntologyDoc(

@@ -17,6 +17,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 from ..core.namespaces import GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
 from ..core.settings import DEFAULT_BASE, Settings
 from . import cells
+from .dates import interval_triples
 from .errors import Problem, SeedError
 from .locations import Location
 from .mappings import mapping_triples, read_mapping_set
@@ -287,6 +288,8 @@ class _Converter:
         self.add(graph, (subject, self.ns.AIWF.issuedPrecision, Literal(precision)))
         interval = URIRef(INTERVAL_PATTERNS[precision].format(value))
         self.add("links", (subject, self.ns.AIWF.issuedInterval, interval))
+        for triple in interval_triples(interval, value):
+            self.add("links", triple)
 
     def top_concepts(self) -> None:
         """Concepts without a broader concept are top concepts of their scheme."""

@@ -18,8 +18,10 @@ mappings, links), so the ontology's own terms are never typed or related. The ru
 
 Unlike a full RDFS/OWL closure (owlrl) there are no axiomatic triples, no blank nodes and no
 facts about the vocabulary itself. Then every thing without an ``rdfs:label`` gets one from
-its kind's naming property or composed from its own data (:mod:`.labels`). A triple that any
-graph of the dataset already asserts is not repeated in ``inferred``.
+its kind's naming property or composed from its own data (:mod:`.labels`), and every thing with
+an issued date gets its first and last day, ``aiwf:issuedStart`` and ``aiwf:issuedEnd``
+(:mod:`.dates`). A triple that any graph of the dataset already asserts is not repeated in
+``inferred``.
 
 >>> from rdflib import Dataset
 >>> from nhs_ai_workforce.core.namespaces import ProjectNamespaces
@@ -58,6 +60,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ..core.namespaces import ProjectNamespaces
+from .dates import issued_triples
 from .labels import labels
 
 __all__ = ["DATA_GRAPHS", "Schema", "infer", "materialise"]
@@ -240,7 +243,8 @@ def materialise(dataset: Dataset, ns: ProjectNamespaces) -> int:
     """Replace the ``inferred`` graph of ``dataset`` with what the ontology entails.
 
     The schema comes from ``ns.graph("ontology")``, the facts from the data graphs
-    (:data:`DATA_GRAPHS`); the common labels (:func:`.labels.labels`) are added too; only
+    (:data:`DATA_GRAPHS`); the common labels (:func:`.labels.labels`) and the first and last
+    days of issued dates (:func:`.dates.issued_triples`) are added too; only
     triples that no graph of the dataset asserts are added.
     Running it again gives the same graph.
 
@@ -261,6 +265,7 @@ def materialise(dataset: Dataset, ns: ProjectNamespaces) -> int:
     for triple in facts | entailed | things:
         closed.add(triple)
     entailed |= {t for t in labels(closed, ontology, ns) if t not in asserted}
+    entailed |= {t for t in issued_triples(closed, ns) if t not in asserted}
     new = sorted(entailed)
     for triple in new:
         inferred_graph.add(triple)

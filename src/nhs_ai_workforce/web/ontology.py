@@ -13,16 +13,21 @@ RDF document in the negotiated syntax (``/def/aiwf.ttl``...) for RDF clients. Th
 ``/def/aiwf/`` redirects the same way without an anchor; the version IRI ``/def/aiwf/0.1.0``
 answers the current document itself. The RDF and the model of the page are made by
 :mod:`~nhs_ai_workforce.documents.ontology`, and they and the rendered page are kept in the
-build's memo, so each is made once per build.
+build's memo, so each is made once per build. A class with an example query
+(``queries/classes/{Class}.rq``) shows it as "How to query", with links that run it on
+``/sparql`` (the HTML results page) and open it in the query editor (``/#query=...``).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from ..core.errors import ServiceError
 from ..core.formats import HTML, RDF_ALIASES, by_media_type
 from ..documents import ontology as ontology_doc
+from ..documents.examples import ExampleQuery, class_examples
 from ..documents.ontology import RDF_TYPES, OntologyDoc, nearest
 from ..sparql.negotiation import content_type, negotiate
 from .addresses import local_path
@@ -45,7 +50,8 @@ def _doc() -> OntologyDoc:
     base = current.settings.base
     try:
         return current.store.derived(
-            ("ontology", base), lambda store, build_id: ontology_doc.make_doc(store, base, build_id)
+            ("ontology", base),
+            lambda store, build_id: ontology_doc.make_doc(store, base, build_id, class_examples(current.settings)),
         )
     except LookupError as error:
         raise ServiceError(500, "Ontology not in the store", str(error)) from error
@@ -77,12 +83,25 @@ def _links(served: str) -> str:
     )
 
 
+def example_links(example: ExampleQuery) -> dict[str, str]:
+    """Where to run a class's example (the endpoint's HTML results page) and open it in the editor."""
+    # static/query-ui.js opens a tab from a #query=...&tabTitle=... fragment and runs it.
+    return {
+        "run": url_for("sparql.sparql") + "?" + urlencode({"query": example.query}, quote_via=quote),
+        "editor": url_for("ui.home") + "#" + urlencode({"query": example.query, "tabTitle": example.title},
+                                                       quote_via=quote),
+    }
+
+
 def _page(doc: OntologyDoc) -> bytes:
     """The documentation page, rendered once per build, script root and path."""
     formats = [(_NAMES[t], _path(_extension(t)), t) for t in RDF_TYPES]
     key = ("ontology page", doc.build_id, request.script_root, request.path)
     return state().store.derived(
-        key, lambda _store, _build: render_template("ontology.html", doc=doc, formats=formats).encode()
+        key,
+        lambda _store, _build: render_template(
+            "ontology.html", doc=doc, formats=formats, example_links=example_links
+        ).encode(),
     )
 
 
