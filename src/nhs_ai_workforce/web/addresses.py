@@ -8,9 +8,9 @@ paths, and every other IRI to itself.
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
-from flask import request
+from flask import request, url_for
 
 from .state import state
 
@@ -44,3 +44,14 @@ def href(iri: str) -> str:
     if path.startswith("/id/"):
         path = "/doc/" + path[len("/id/"):]
     return request.script_root + path
+
+
+def query_link(query: str, **params: str) -> str:
+    """``/sparql?query=...`` (plus ``params`` such as ``format``) on this server."""
+    return url_for("sparql.sparql") + "?" + urlencode({"query": query, **params}, quote_via=quote)
+
+
+def editor_link(query: str, title: str) -> str:
+    """The home page's editor with ``query`` open in a tab named ``title`` (``static/query-ui.js``
+    opens a tab from a ``#query=...&tabTitle=...`` fragment and runs it)."""
+    return url_for("ui.home") + "#" + urlencode({"query": query, "tabTitle": title}, quote_via=quote)

@@ -10,12 +10,11 @@ JavaScript. ``static/charts.js`` then draws the bar charts with ECharts (served 
 from __future__ import annotations
 
 from dataclasses import asdict
-from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, render_template, url_for
 
 from ..documents.charts import Chart, ChartData, chart_data, chart_list
-from .addresses import href
+from .addresses import editor_link, href, query_link
 from .state import state
 from .vendor import missing_package, package_dir, package_version
 
@@ -24,13 +23,10 @@ blueprint = Blueprint("charts", __name__)
 
 def links(chart: Chart) -> dict[str, str]:
     """Where to open the chart's query in the editor, and its answer as CSV or JSON."""
-    sparql = url_for("sparql.sparql")
-    # static/query-ui.js opens a tab from a #query=...&tabTitle=... fragment and runs it.
-    editor = url_for("ui.home") + "#" + urlencode({"query": chart.query, "tabTitle": chart.title}, quote_via=quote)
     return {
-        "editor": editor,
-        "csv": sparql + "?" + urlencode({"query": chart.query, "format": "csv"}),
-        "json": sparql + "?" + urlencode({"query": chart.query, "format": "json"}),
+        "editor": editor_link(chart.query, chart.title),
+        "csv": query_link(chart.query, format="csv"),
+        "json": query_link(chart.query, format="json"),
     }
 
 

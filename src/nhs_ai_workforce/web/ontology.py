@@ -20,9 +20,7 @@ build's memo, so each is made once per build. A class with an example query
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
-
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
 from ..core.errors import ServiceError
 from ..core.formats import HTML, RDF_ALIASES, by_media_type
@@ -30,7 +28,7 @@ from ..documents import ontology as ontology_doc
 from ..documents.examples import ExampleQuery, class_examples
 from ..documents.ontology import RDF_TYPES, OntologyDoc, nearest
 from ..sparql.negotiation import content_type, negotiate
-from .addresses import local_path
+from .addresses import editor_link, local_path, query_link
 from .conditional import conditional
 from .errors import Suggestion, not_found
 from .state import state
@@ -85,12 +83,7 @@ def _links(served: str) -> str:
 
 def example_links(example: ExampleQuery) -> dict[str, str]:
     """Where to run a class's example (the endpoint's HTML results page) and open it in the editor."""
-    # static/query-ui.js opens a tab from a #query=...&tabTitle=... fragment and runs it.
-    return {
-        "run": url_for("sparql.sparql") + "?" + urlencode({"query": example.query}, quote_via=quote),
-        "editor": url_for("ui.home") + "#" + urlencode({"query": example.query, "tabTitle": example.title},
-                                                       quote_via=quote),
-    }
+    return {"run": query_link(example.query), "editor": editor_link(example.query, example.title)}
 
 
 def _page(doc: OntologyDoc) -> bytes:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Response, render_template, request
@@ -27,7 +27,7 @@ from ..core.errors import ServiceError
 from ..core.namespaces import ProjectNamespaces, curie
 from ..sparql.execution import QueryOutcome
 from ..sparql.negotiation import MEDIA_TYPES, negotiate
-from .addresses import href
+from .addresses import editor_link, href
 from .errors import error_body
 from .state import state
 
@@ -127,7 +127,7 @@ def _editor_link(query: str | None) -> str | None:
     """The query opened in the home page's editor (``/#query=...``)."""
     if not query:
         return None
-    return f"{request.script_root}/#query={quote(query, safe='')}&tabTitle={quote('From /sparql')}"
+    return editor_link(query, "From /sparql")
 
 
 def _read(outcome: QueryOutcome, prefixes: dict[str, str]) -> Results:
