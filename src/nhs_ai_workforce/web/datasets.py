@@ -120,16 +120,30 @@ def dump(name: str) -> Response:
     file = data.dumps.find(name)
     if file is None:
         abort(404)
-    source = data.dumps.path(file) or io.BytesIO(data.dumps.read(file))
-    return send_file(
+    # A client that takes gzip gets the .gz rendered with the build, not the dump compressed again.
+    encoded = _gzipped(data.dumps, name)
+    sent = encoded or file
+    source = data.dumps.path(sent) or io.BytesIO(data.dumps.read(sent))
+    response = send_file(
         source,
         mimetype=file.content_type,
         as_attachment=True,
         download_name=name.rsplit("/", 1)[-1],
-        etag=file.sha256,
+        etag=sent.sha256,
         last_modified=data.modified,
         conditional=True,
     )
+    if encoded is not None:
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers.pop("Accept-Ranges", None)  # ranges are served from the plain bytes only
+    return response
+
+
+def _gzipped(dumps: DumpSet, name: str):
+    """The build's ``.gz`` of dump ``name`` when the client takes gzip (and asks for no range), else ``None``."""
+    if name.endswith(GZIP_SUFFIX) or "Range" in request.headers or request.accept_encodings["gzip"] <= 0:
+        return None
+    return dumps.find(name + GZIP_SUFFIX)
 
 
 # -- the page ---------------------------------------------------------------------------------
