@@ -25,7 +25,6 @@ from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..core.terms import graph_label
 from ..core.vocab import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, TYPE
 from .catalogue import INFERRED, LABEL_PROPERTIES, Catalogue, short_name
-from .named_graphs import GraphSummary, describe_graph, graph_facts
 from .void import dataset_iri
 
 __all__ = [
@@ -33,15 +32,12 @@ __all__ = [
     "Citation",
     "Description",
     "ExternalLink",
-    "GraphSummary",
     "Incoming",
     "Statement",
     "Value",
     "describe",
-    "describe_graph",
     "document_iri",
     "document_quads",
-    "graph_facts",
     "metadata_triples",
     "neighbourhood",
 ]

@@ -25,6 +25,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 from ..core.formats import HTML, by_name
 from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
 from ..documents import describe as ds
+from ..documents import named_graphs
 from ..documents.catalogue import Catalogue, read_catalogue
 from ..sparql.negotiation import GRAPH_TYPES, content_type, negotiate
 from ..store.live import build_time
@@ -136,10 +137,10 @@ def _resource_body(store: ox.Store, catalogue: Catalogue, kind: str, iri: str, p
 
 def _graph_body(store: ox.Store, catalogue: Catalogue, name: str, path: str, media: str, *, graphs: bool) -> bytes:
     """The page or the RDF document about the named graph ``name``: what it holds, its size."""
-    summary = ds.describe_graph(store, name, catalogue)
+    summary = named_graphs.describe_graph(store, name, catalogue)
     if media == HTML:
         return _html("named_graph.html", summary=summary, alternates=_alternates(path))
-    facts = ds.graph_facts(summary, state().settings.base)
+    facts = named_graphs.graph_facts(summary, state().settings.base)
     return _serialise(ds.document_quads(store, summary.iri), facts + _metadata(summary.iri), media, graphs=graphs)
 
 
