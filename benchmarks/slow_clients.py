@@ -28,9 +28,7 @@ from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.core.terms import oxigraph_quads
 from nhs_ai_workforce.store.builds import load_store, swap_in
 from servers import free_port, running_server
-from slow_clients import Attack, normal_requests, running_nginx
-
-ASK = "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
+from slow_clients import ASK, Attack, normal_requests, running_nginx
 
 
 def report(name: str, measured) -> None:

@@ -164,6 +164,25 @@ http {{
 """
 
 
+#: A query that reads the store, as a normal request beside ``/health``.
+ASK = "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
+
+
+def measure_under_attack(port: int, label: str, *, stalled: int = 500, slow: int = 100,
+                         seconds: float = 4) -> tuple[Measured, Measured, int, Attack]:
+    """Hold ``stalled`` half-sent requests and ``slow`` slow bodies open while ``/health`` and an
+    ``ASK`` are measured; print their figures; (health, queries, sockets still held, the attack)."""
+    with Attack(port, stalled=stalled, slow=slow) as attack:
+        time.sleep(0.5)
+        health = normal_requests(port, seconds, clients=4)
+        queries = normal_requests(port, seconds, clients=2, path=ASK)
+        held = attack.open_now
+    print(f"\n{label}: /health p50 {health.quantile(0.5) * 1000:.1f} ms, "
+          f"p99 {health.quantile(0.99) * 1000:.1f} ms of {len(health.latencies)}; "
+          f"ASK p99 {queries.quantile(0.99) * 1000:.1f} ms of {len(queries.latencies)}")
+    return health, queries, held, attack
+
+
 @contextlib.contextmanager
 def running_nginx(nginx: str, port: int, upstream_port: int, tmp: Path) -> Iterator[None]:
     """nginx on 127.0.0.1:``port`` in front of 127.0.0.1:``upstream_port``, configured by

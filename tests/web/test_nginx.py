@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,12 +19,11 @@ from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from servers import free_port, running_server
-from slow_clients import Attack, normal_requests, running_nginx
+from slow_clients import ASK, measure_under_attack, running_nginx
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-ASK = "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
 
 @pytest.fixture(scope="module")
 def nginx_binary() -> str:
@@ -66,14 +64,7 @@ def test_nginx_refuses_an_oversize_body_itself(behind_nginx):
 
 def test_normal_requests_are_answered_through_nginx_while_600_slow_clients_hold_sockets(behind_nginx):
     port, _ = behind_nginx
-    with Attack(port, stalled=500, slow=100) as attack:
-        time.sleep(0.5)
-        health = normal_requests(port, 4, clients=4)
-        queries = normal_requests(port, 4, clients=2, path=ASK)
-        held = attack.open_now
-    print(f"\nthrough nginx during the attack: /health p50 {health.quantile(0.5) * 1000:.1f} ms, "
-          f"p99 {health.quantile(0.99) * 1000:.1f} ms of {len(health.latencies)}; "
-          f"ASK p99 {queries.quantile(0.99) * 1000:.1f} ms of {len(queries.latencies)}")
+    health, queries, held, _ = measure_under_attack(port, "through nginx during the attack")
     assert held == 600
     for measured in (health, queries):
         assert measured.failures == []

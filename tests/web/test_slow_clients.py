@@ -19,11 +19,10 @@ from conftest import make_dataset, make_live, sample_triples
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from servers import running_server
-from slow_clients import HALF_HEAD, SLOW_HEAD, Attack, normal_requests
+from slow_clients import HALF_HEAD, SLOW_HEAD, measure_under_attack
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
 
-ASK = "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +105,7 @@ def test_a_connection_that_sends_nothing_is_closed(quick):
 def test_normal_requests_are_answered_while_600_slow_clients_hold_sockets(store):
     with running_server(store) as origin:
         port = int(origin.rsplit(":", 1)[1])
-        with Attack(port, stalled=500, slow=100) as attack:
-            time.sleep(0.5)
-            health = normal_requests(port, 4, clients=4)
-            queries = normal_requests(port, 4, clients=2, path=ASK)
-            held = attack.open_now
-        print(f"\nduring the attack: /health p50 {health.quantile(0.5) * 1000:.1f} ms, "
-              f"p99 {health.quantile(0.99) * 1000:.1f} ms of {len(health.latencies)}; "
-              f"ASK p99 {queries.quantile(0.99) * 1000:.1f} ms of {len(queries.latencies)}")
+        health, queries, held, attack = measure_under_attack(port, "during the attack")
     assert held == 600
     assert sum(attack.answers.values()) == 0  # the default deadlines (10 s, 30 s) had not passed
     for measured in (health, queries):
