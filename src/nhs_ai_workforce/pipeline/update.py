@@ -17,7 +17,6 @@ web route (``web/update.py``) authorises and guards the request first.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from ..core.namespaces import ProjectNamespaces
 from ..core.processes import ProcessTimedOut, limit_memory, run_in_process
 from ..core.settings import Settings
 from ..store import builds
-from ..store.live import NoStoreError, open_store, stores_dir
+from ..store.live import NoStoreError, open_store
 from . import changes
 from .errors import BuildFailed
 from .publish import publish
@@ -100,19 +99,19 @@ def apply_update(text: str, settings: Settings, *, confirmed: bool = False, auth
         try:
             result: UpdateResult = run_in_process(_prepare, settings, text, build_id, confirmed, timeout_s=limit)
         except ProcessTimedOut:
-            _remove(settings, build_id)
+            builds.discard_build(build_id, settings)
             raise TimedOut(
                 f"the update took more than {limit:g} s and was stopped; nothing changed", "Update timed out"
             ) from None
         except (MemoryError, ChildProcessError):
-            _remove(settings, build_id)
+            builds.discard_build(build_id, settings)
             raise BadRequest(
                 f"the update needed more than the {settings.update_memory_mb} MB its process may use "
                 "(AIWF_UPDATE_MEMORY_MB) and was stopped; nothing changed",
                 "Update too large",
             ) from None
         except BaseException:
-            _remove(settings, build_id)
+            builds.discard_build(build_id, settings)
             raise
         if result.problems:
             raise UpdateRejected(result.problems)
@@ -134,11 +133,6 @@ def apply_update(text: str, settings: Settings, *, confirmed: bool = False, auth
             raise
         result.change = path.relative_to(settings.root).as_posix() if path.is_relative_to(settings.root) else str(path)
     return result
-
-
-def _remove(settings: Settings, build_id: str) -> None:
-    for name in (build_id, build_id + builds.PARTIAL_SUFFIX):
-        shutil.rmtree(stores_dir(settings) / name, ignore_errors=True)
 
 
 def _prepare(settings: Settings, text: str, build_id: str, confirmed: bool) -> UpdateResult:

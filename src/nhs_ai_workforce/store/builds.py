@@ -279,6 +279,12 @@ def discard(store_dir: Path, settings: Settings) -> bool:
     return True
 
 
+def discard_build(build_id: str, settings: Settings) -> None:
+    """Remove whatever a stopped build ``build_id`` left, complete or partial (never the live store)."""
+    for name in (build_id, build_id + PARTIAL_SUFFIX):
+        discard(stores_dir(settings) / name, settings)
+
+
 @contextlib.contextmanager
 def build_lock(settings: Settings) -> Iterator[None]:
     """Hold an exclusive lock so two builds never load and swap at the same time."""
