@@ -10,12 +10,33 @@ its full expected answer written out below, taken from the source document
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from competency import (  # the source's titles and the expected-answer record
+    ALL_TECHNOLOGIES,
+    BIOINFORMATICIANS,
+    DART_ED,
+    DATA_SAVES_LIVES,
+    DDH2030,
+    DHSC,
+    DIAGNOSTIC_TECHNOLOGIES,
+    GOLDACRE,
+    HEE,
+    PLAN,
+    READINESS,
+    RESEARCH,
+    ROADMAP,
+    STRATEGY_AND_ROADMAP,
+    TOPOL,
+    UNITY,
+    WADE_GERY,
+    YDP2022,
+    Expected,
+)
+from cross_initiative_answers import CROSS_INITIATIVE
 
 from nhs_ai_workforce.core.settings import DEFAULT_BASE, Settings
 
@@ -27,42 +48,6 @@ INTEGER_TYPES = {f"{XSD}{name}" for name in (
     "int", "long", "short", "byte",
 )}
 
-# Titles as the source gives them (list items 1-7, paragraphs 1 and 4, and references).
-TOPOL = "The Topol Review: Preparing the Healthcare Workforce to Deliver the Digital Future"
-RESEARCH = "This research (Health Education England and NHS AI Lab)"
-DDH2030 = ("Data driven healthcare in 2030: Transformation requirements of the NHS digital "
-           "technology and health informatics workforce")
-BIOINFORMATICIANS = "The future of clinical bioinformaticians in the NHS"
-WADE_GERY = "Putting data, digital and tech at the heart of transforming the NHS"
-YDP2022 = "Year of the digital profession 2022"
-STRATEGY_AND_ROADMAP = "Five-year strategy and roadmap for a sustainable digital and data workforce"
-GOLDACRE = "Better, broader, safer: Using health data for research and analysis"
-DATA_SAVES_LIVES = "Data saves lives: reshaping health and social care with data"
-PLAN = "A plan for digital health and social care"
-READINESS = "Digital Readiness programme"
-DART_ED = "Digital, AI and Robotics Technologies in Education (DART-Ed) programme"
-ROADMAP = "AI Roadmap"
-
-HEE = "Health Education England"
-DHSC = "Department of Health and Social Care"
-UNITY = "Unity Insights"
-
-ALL_TECHNOLOGIES = "all AI technologies in the AI Roadmap's horizon scan"
-DIAGNOSTIC_TECHNOLOGIES = "diagnostic AI technologies in the AI Roadmap's horizon scan"
-
-
-@dataclass(frozen=True)
-class Expected:
-    """The full answer of one query: its columns and its rows, in order.
-
-    Columns built with ``GROUP_CONCAT`` are listed in ``lists`` with their separator; SPARQL
-    leaves the order inside such a list open, so those cells are compared as sorted tuples.
-    IRIs under ``{base}/id/`` are written without that prefix, e.g. ``initiative/ai-roadmap``.
-    """
-
-    columns: tuple[str, ...]
-    rows: list[tuple]
-    lists: dict[str, str] = field(default_factory=dict)
 
 
 EXPECTED: dict[str, Expected] = {
@@ -458,6 +443,7 @@ EXPECTED: dict[str, Expected] = {
         lists={"otherNames": "; "},
     ),
 }
+EXPECTED.update(CROSS_INITIATIVE)
 
 
 # -- running the queries ---------------------------------------------------------------------
