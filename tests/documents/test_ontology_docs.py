@@ -544,3 +544,12 @@ def test_a_browser_following_a_term_iri_lands_on_its_entry(browser, seeded_serve
         assert entry.is_visible() and 0 <= entry.bounding_box()["y"] < 700  # scrolled to the entry
     finally:
         page.close()
+
+
+def test_a_class_without_instances_points_to_where_its_figures_are(page):
+    """aiwf:AITechnology has no instances: its entry sends readers to the Roadmap's observations."""
+    entry = page.text("AITechnology")
+    assert "no instance of this class" in entry and "qb:Observation" in entry
+    assert any(link.endswith("/id/dataset/ai-roadmap-technology-shares") or
+               link.endswith("/doc/dataset/ai-roadmap-technology-shares") for link in page.links["AITechnology"])
+    assert "never mixes the two bases" in page.text("TechnologySubtype")

@@ -116,10 +116,14 @@ def test_referred_to_by_on_a_role_concept_folds_the_esco_repeats(no_script_page,
     incoming = page.locator("#incoming-heading").locator("xpath=..")
     rows = incoming.locator("table.incoming tbody tr")
     subjects = [row.locator("td").first.locator("a").get_attribute("href") for row in rows.all()]
-    assert len(subjects) == len(set(subjects)) == 6  # each subject once
+    assert len(subjects) == len(set(subjects)) == 9  # each subject once
+    # three findings concern data scientists: the 2030 projection and paragraph 2's two claims
+    assert {s for s in subjects if s.startswith("/doc/finding/")} == {
+        "/doc/finding/highest-increase-2030", "/doc/finding/role-names-vary",
+        "/doc/finding/terminology-consensus-needed"}
     assert ESCO_DATA_SCIENTIST not in subjects  # its exact match is this concept's own statement, shown above
     properties = set(rows.locator("td:nth-child(2) a").all_inner_texts())
-    assert properties == {"annotated source", "concept"}
+    assert properties == {"annotated source", "concept", "concerns role"}
     assert "semantic relation" not in incoming.inner_text()
     folded = incoming.locator("p.folded").inner_text()
     assert folded.startswith("16 more statements entailed by the ontology")

@@ -396,7 +396,8 @@ def test_seeds_derived_labels_are_in_the_inferred_graph(seeds) -> None:
     assert label("term-usage", "this-research-data-analysts").startswith("'data analysts' in This research")
     assert label("component", "technology-shares-category") == "Component 2 of Structure of AI technology shares"
     assert label("observation", "total-wte-2030") == (
-        "NHS digital technology and informatics workforce projection for 2030: forecast workforce size, 2030")
+        "NHS digital technology and informatics workforce projection for 2030: forecast workforce size, "
+        "NHS digital technology and health informatics workforce, 2030")
     assert label("mapping", "data-scientist-soc2020") == "Mapping of data scientist to no term found (broad match)"
     # An asserted label (sections, posts, structures) is not repeated or replaced.
     assert not list(graph.objects(ns.thing("section", "para-1"), RDFS.label))

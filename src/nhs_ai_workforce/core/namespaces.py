@@ -44,10 +44,10 @@ ONTOLOGY_VERSION = "0.1.0"
 #: prefix (``initiative:ai-roadmap``, ``graph:background``); ``id:`` covers anything else.
 #: ``organisation:``, not ``org:``, which is W3C ORG's.
 KINDS = (
-    "aim", "breakdown", "clinical-area", "component", "counted-kind", "dataset", "graph", "initiative",
-    "mapping", "mapping-set", "observation", "organisation", "person", "population", "post",
-    "projection-kind", "recommendation", "role", "scheme", "section", "soc2020", "source", "structure",
-    "technology-type", "term-usage", "unit", "workforce-group",
+    "aim", "breakdown", "clinical-area", "component", "counted-kind", "dataset", "discrepancy", "finding",
+    "graph", "initiative", "mapping", "mapping-set", "observation", "organisation", "person", "population",
+    "post", "projection-kind", "recommendation", "role", "scheme", "section", "soc2020", "source",
+    "statement", "structure", "technology-type", "term-usage", "unit", "workforce-group",
 )
 
 

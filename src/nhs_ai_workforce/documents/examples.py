@@ -17,7 +17,7 @@ from ..core.settings import DEFAULT_BASE, Settings
 
 __all__ = ["ExampleQuery", "class_examples", "example_queries", "read_example", "read_header", "rebase"]
 
-_HEADER = re.compile(r"#\s*(?P<key>[a-z]+):\s*(?P<value>.*)")
+_HEADER = re.compile(r"# ?(?P<key>[a-z]+):\s*(?P<value>.*)")
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,10 @@ class ExampleQuery:
 def read_header(text: str) -> dict[str, str]:
     """The ``# key: value`` comments that open a query file; a value goes on over the comment lines after it.
 
-    >>> read_header("# title: A title\\n# description: One\\n#   two.\\nASK {}\\n# title: ignored\\n")
-    {'title': 'A title', 'description': 'One two.'}
+    A continuation line is indented, so one that starts with a prefixed name is not a new key:
+
+    >>> read_header("# title: A title\\n# description: One\\n#   aiwf: two.\\nASK {}\\n# title: ignored\\n")
+    {'title': 'A title', 'description': 'One aiwf: two.'}
     """
     header: dict[str, list[str]] = {}
     key = None

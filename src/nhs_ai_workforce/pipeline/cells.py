@@ -165,9 +165,3 @@ def parse_curie(text: str, prefixes: dict[str, str]) -> URIRef:
         raise CellError(f"not a prefixed name with a known prefix ({known}): {text!r}")
     return URIRef(check_iri(prefixes[prefix] + local))
 
-
-def parse_flag(text: str) -> bool:
-    """``yes`` for true, empty for false."""
-    if text not in ("", "yes"):
-        raise CellError(f"not 'yes' or empty: {text!r}")
-    return text == "yes"

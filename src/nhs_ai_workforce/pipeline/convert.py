@@ -226,10 +226,6 @@ class _Converter:
                   graph: str, at: Location) -> None:
         kind = column.value
         try:
-            if kind == "flag":
-                if cells.parse_flag(text):
-                    self.add(graph, (subject, RDF.type, self.ns.AIWF.TechnologySubtype))
-                return
             if kind.startswith("ref") or kind == "agent":
                 self._reference(column, text, subject, graph, at)
                 return

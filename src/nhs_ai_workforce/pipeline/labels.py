@@ -8,6 +8,8 @@ label composed only from their own data, never a new claim:
 - an aim: its kind and what it is the aim of ("Purpose of The Topol Review: ...");
 - a recommendation: who recommends it ("Recommendation of The Topol Review: ...");
 - a term usage: the wording used and where ("'data analysts' in The Goldacre Review ...");
+- a source statement: the value as stated and where ("'2021' in Reference 7 (...)", or the
+  web page's host for a statement from the checked identifiers);
 - an observation: its dataset and its dimension values in the structure's order
   ("AI Roadmap technology shares: by technology type, Diagnostic");
 - a structure component: its order and structure ("Component 2 of Structure of shares");
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, QB, RDFS, SKOS
@@ -105,6 +108,8 @@ class _Namer:
             wording, where = self.one(subject, a.labelUsed), self.name(self.one(subject, a.usedIn))
             if wording and where:
                 return f"'{wording}' in {where}"
+        elif kind == "statement":
+            return self._statement(subject)
         elif kind == "component":
             order = self.one(subject, QB.order)
             structure = self.name(min(self.data.subjects(QB.component, subject), default=None))
@@ -129,6 +134,15 @@ class _Namer:
         values = [self.name(self.one(subject, d)) for _, _, d in ordered]
         values = [v for v in values if v]
         return f"{title}: {', '.join(values)}" if values else title
+
+    def _statement(self, subject: URIRef) -> str | None:
+        """The value as stated and where: the first section that states it, else the page's host."""
+        value = self.one(subject, self.ns.AIWF.statedValue)
+        places = sorted(self.data.objects(subject, self.ns.AIWF.statedIn), key=str)
+        page = self.one(subject, DCTERMS.source)
+        where = next((n for p in places if self.kind(p) == "section" and (n := self.name(p))),
+                     urlsplit(str(page)).hostname if page else None)
+        return f"'{value}' in {where}" if value and where else None
 
     def _mapping(self, subject: URIRef) -> str | None:
         source = self.one(subject, URIRef(_SSSOM + "subject_label")) or self.name(

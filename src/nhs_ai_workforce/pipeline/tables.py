@@ -64,16 +64,17 @@ def _concept_columns(*extra: Column) -> tuple[Column, ...]:
     )
 
 
-def _concept_table(file: str, kind: str, cls: URIRef, scheme: str, *extra: Column) -> Table:
+def _concept_table(file: str, kind: str, cls: URIRef | None, scheme: str) -> Table:
+    """A SKOS concept table; with ``cls`` None each row names its class in a ``type`` column."""
     return Table(
         file,
         kind,
-        (cls,),
+        (cls,) if cls else (),
         _concept_columns(
             Column("broader", SKOS.broader, f"ref:{kind}", multi=True),
             Column("related", SKOS.related, f"ref:{kind}", multi=True),
-            *extra,
         ),
+        type_column=None if cls else "type",
         extra={"scheme": scheme},
     )
 
@@ -181,13 +182,7 @@ TABLES: tuple[Table, ...] = (
     _concept_table(
         "clinical_areas.csv", "clinical-area", AIWF.ClinicalArea, "ai-roadmap-clinical-areas"
     ),
-    _concept_table(
-        "technology_types.csv",
-        "technology-type",
-        AIWF.TechnologyType,
-        "ai-roadmap-technology-types",
-        Column("subtype", None, "flag"),
-    ),
+    _concept_table("technology_types.csv", "technology-type", None, "ai-roadmap-technology-types"),
     Table(
         "statistical_concepts.csv",
         None,
@@ -232,6 +227,42 @@ TABLES: tuple[Table, ...] = (
             Column("initiative", AIWF.usedIn, "ref:initiative", required=True),
             Column("concept", AIWF.concept, "ref", required=True),
             Column("label_used", AIWF.labelUsed, required=True),
+        ),
+    ),
+    Table(
+        "findings.csv",
+        "finding",
+        (AIWF.Finding,),
+        (
+            Column("label", RDFS.label, required=True),
+            Column("finding_of", AIWF.findingOf, "ref", required=True),
+            Column("description", DCTERMS.description, required=True),
+            Column("concerns_role", AIWF.concernsRole, "ref", multi=True),
+            Column("concerns_initiative", AIWF.concernsInitiative, "ref:initiative", multi=True),
+            Column("concerns_dataset", AIWF.concernsDataset, "ref:dataset", multi=True),
+        ),
+    ),
+    Table(
+        "discrepancies.csv",
+        "discrepancy",
+        (),
+        (
+            Column("label", RDFS.label, required=True),
+            Column("about", AIWF.discrepancyAbout, "ref", required=True),
+            Column("property", AIWF.discrepantProperty, "curie", required=True),
+            Column("description", DCTERMS.description, required=True),
+            Column("recorded_value", AIWF.recordedValue),
+        ),
+        type_column="type",
+    ),
+    Table(
+        "statements.csv",
+        "statement",
+        (AIWF.SourceStatement,),
+        (
+            Column("discrepancy", AIWF.hasStatement, "ref:discrepancy", required=True, inverse=True),
+            Column("value", AIWF.statedValue, "string", required=True),
+            Column("page", DCTERMS.source, "url"),
         ),
     ),
     Table(
@@ -301,6 +332,7 @@ TABLES: tuple[Table, ...] = (
             Column("share_base", AIWF.shareBase, "ref:population", required=True),
             Column("share_percent", AIWF.shareOfTechnologies, "decimal", required=True),
             Column("unit", SDMX_ATTRIBUTE.unitMeasure, "ref:unit", required=True),
+            Column("order", AIWF.orderInSource, "integer", required=True),
         ),
     ),
     Table(
@@ -312,6 +344,7 @@ TABLES: tuple[Table, ...] = (
             Column("counted_kind", AIWF.countedKind, "ref:counted-kind", required=True),
             Column("count", AIWF.itemCount, "integer", required=True),
             Column("unit", SDMX_ATTRIBUTE.unitMeasure, "ref:unit", required=True),
+            Column("order", AIWF.orderInSource, "integer", required=True),
         ),
     ),
     Table(
@@ -321,9 +354,11 @@ TABLES: tuple[Table, ...] = (
         (
             Column("dataset", QB.dataSet, "ref:dataset", required=True),
             Column("projection_kind", AIWF.projectionKind, "ref:projection-kind", required=True),
+            Column("workforce", AIWF.projectedWorkforce, "ref", required=True),
             Column("ref_period", SDMX_DIMENSION.refPeriod, "url", required=True),
             Column("wte", AIWF.workforceSize, "decimal", required=True),
             Column("unit", SDMX_ATTRIBUTE.unitMeasure, "ref:unit", required=True),
+            Column("order", AIWF.orderInSource, "integer", required=True),
         ),
     ),
 )
@@ -346,6 +381,11 @@ TYPE_NAMES: dict[str, URIRef] = {
             "ResearchProject",
             "Breakdown",
             "Unit",
+            "TechnologyType",
+            "TechnologySubtype",
+            "Contradiction",
+            "PrecisionDifference",
+            "WordingDifference",
         )
     },
 }
