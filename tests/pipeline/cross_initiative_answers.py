@@ -28,6 +28,7 @@ DDH2030_IN_REFERENCE_7 = (
     "Data Driven Healthcare in 2030: Transformation Requirements of the NHS Digital "
     "Technology and Health Informatics Workforce"
 )
+WHOLE_WORKFORCE = "A whole workforce, not an occupation: it spans many unit groups, so no single code applies."
 ESCO = "http://data.europa.eu/esco/occupation/"
 ISCO = "http://data.europa.eu/esco/isco/"
 DDAT = "https://ddat-capability-framework.service.gov.uk/role/"
@@ -442,44 +443,36 @@ CROSS_INITIATIVE: dict[str, Expected] = {
             ),
         ],
     ),
-    # seeds/mappings.sssom.tsv: four SOC 2020 mappings to sssom:NoTermFound, with their comments;
-    # seven role concepts (paragraph 2, items 1 and 4) have no SOC 2020 mapping at all.
+    # seeds/mappings.sssom.tsv: every role concept without a SOC 2020 code has a curated mapping to
+    # sssom:NoTermFound with its reason (four from the first round, seven added with issue 13).
     "25-role-concepts-without-a-soc-2020-code.rq": Expected(
         ("concept", "label", "checked", "reason"),
         [
-            (
-                "role/clinical-informatician",
-                "clinical informatician",
-                True,
-                "No SOC 2020 unit group lists clinical informatician; the coding index was not available.",
-            ),
+            ("role/ai-professional", "AI professional", True,
+             "No SOC 2020 Volume 1 unit group or related job title names AI or artificial intelligence "
+             "professionals; the coding index was not available."),
+            ("role/clinical-digital-service-owner", "clinical digital service owner", True,
+             "Not among SOC 2020 Volume 1 related job titles; the coding index was not available."),
+            ("role/clinical-informatician", "clinical informatician", True,
+             "No SOC 2020 unit group lists clinical informatician; the coding index was not available."),
+            ("role/clinical-informatics-professional", "clinical informatics professional", True,
+             "A group of roles that SOC 2020 places in different unit groups (data analysts in 3544, "
+             "statisticians in 2433); no unit group or related job title names it."),
             ("role/clinical-scientist", "clinical scientist", True, "Not among SOC 2020 Volume 1 related job titles."),
-            (
-                "role/data-engineer",
-                "data engineer",
-                True,
-                "Not among the SOC 2020 Volume 1 related job titles; the coding index that would settle it was not "
-                "available.",
-            ),
-            (
-                "role/data-scientist",
-                "data scientist",
-                True,
-                "SOC 2020 Volume 1 lists no data scientist job title; the coding index reportedly codes it to 2433, "
-                "which could not be checked, so no code is given.",
-            ),
-            ("role/ai-professional", "AI professional", False, None),
-            ("role/clinical-digital-service-owner", "clinical digital service owner", False, None),
-            ("role/clinical-informatics-professional", "clinical informatics professional", False, None),
-            ("role/ddat-data-specialist", "DDaT data specialist", False, None),
-            ("role/digital-and-data-workforce", "digital and data workforce", False, None),
-            ("role/digital-professional", "digital professional", False, None),
-            (
-                "role/digital-and-informatics-workforce",
-                "NHS digital technology and health informatics workforce",
-                False,
-                None,
-            ),
+            ("role/data-engineer", "data engineer", True,
+             "Not among the SOC 2020 Volume 1 related job titles; the coding index that would settle it was not "
+             "available."),
+            ("role/data-scientist", "data scientist", True,
+             "SOC 2020 Volume 1 lists no data scientist job title; the coding index reportedly codes it to 2433, "
+             "which could not be checked, so no code is given."),
+            ("role/ddat-data-specialist", "DDaT data specialist", True,
+             "Not among SOC 2020 Volume 1 related job titles; a collective name for several data roles."),
+            ("role/digital-and-data-workforce", "digital and data workforce", True, WHOLE_WORKFORCE),
+            ("role/digital-professional", "digital professional", True,
+             "A collective name for many occupations: SOC 2020 Volume 1 has no unit group for it, and its "
+             "related job titles name only particular digital jobs."),
+            ("role/digital-and-informatics-workforce", "NHS digital technology and health informatics workforce",
+             True, WHOLE_WORKFORCE),
         ],
     ),
     # seeds/mappings.sssom.tsv; the roles named by items 1, 2 and 5 and Box 1 paragraph 4. Data
