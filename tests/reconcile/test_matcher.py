@@ -8,7 +8,18 @@ from __future__ import annotations
 import pytest
 
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.reconcile import MATCH_THRESHOLD, Candidate, Reconciler, load_catalogue
+from nhs_ai_workforce.reconcile import (
+    MATCH_MARGIN,
+    MATCH_THRESHOLD,
+    Candidate,
+    Catalogue,
+    Entity,
+    Label,
+    Reconciler,
+    entity_types,
+    load_catalogue,
+)
+from nhs_ai_workforce.reconcile.candidate import MATCHED_BY
 from nhs_ai_workforce.store.live import open_store
 
 BASE = Settings().base
@@ -191,3 +202,120 @@ def test_candidates_are_plain_data(reconciler) -> None:
     assert data["id"] == f"{ID}role/data-scientist"
     assert data["types"] == [{"id": f"{BASE}/def/aiwf/RoleConcept", "name": "Role concept"}]
     assert set(data) >= {"id", "name", "score", "match", "types", "description", "soc2020", "isco", "esco"}
+
+
+# -- abbreviations, and when a match can be trusted (issue 13) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "expected", "label", "kind"),
+    [
+        ("Snr BI Analyst - Finance", "role/data-analyst", "business intelligence analyst", "synonym"),
+        ("Jnr ML Engineer", "role/ai-professional", "machine learning engineer", "synonym"),
+        ("Principal ML Scientist", "role/ai-professional", "machine learning scientist", "synonym"),
+        ("Deputy CNIO", "role/clinical-informatician", "chief nursing information officer", "synonym"),
+        ("Jnr Data Scientist", "role/data-scientist", "data scientist", "pref"),
+        ("Snr Statistician (AfC Band 8a)", "role/statistician", "statistician", "pref"),
+    ],
+)
+def test_abbreviations_are_spelled_out_before_matching(reconciler, title, expected, label, kind) -> None:
+    best = top(reconciler, title)
+    assert key(best) == expected and best.match
+    assert (best.matched_label, best.matched_by) == (label, kind)
+
+
+@pytest.mark.parametrize("title", ["BI Developer", "Head of Business Intelligence", "Power BI Developer", "BI Manager",
+                                   "Hd of BI"])
+def test_business_intelligence_is_not_artificial_intelligence(reconciler, title: str) -> None:
+    found = reconciler.match(title, types=JOB_TYPES, limit=None)
+    assert "role/ai-professional" not in {key(c) for c in found}
+    assert not any(c.match for c in found)
+
+
+def test_information_governance_is_not_information_analysis(reconciler) -> None:
+    found = reconciler.match("IG Officer", types=JOB_TYPES, limit=None)
+    assert "role/data-analyst" not in {key(c) for c in found}
+    assert not any(c.match for c in found)
+
+
+@pytest.mark.parametrize("title", ["Nurse", "Bank Nurse", "Staff Nurse", "Nursing"])
+def test_a_nurse_is_not_a_nurse_informatician(reconciler, title: str) -> None:
+    assert "role/clinical-informatician" not in {key(c) for c in reconciler.match(title, limit=None)}
+    assert key(top(reconciler, "Nurse Informatician")) == "role/clinical-informatician"
+
+
+@pytest.mark.parametrize(
+    ("title", "broad"),
+    [
+        ("AI Researcher", "role/ai-professional"),  # a head in place of "professional"
+        ("Senior AI Scientist", "role/ai-professional"),
+        ("Digital Officer", "role/digital-professional"),
+        ("Senior Economist", "role/health-economist"),  # a modifier missing
+        ("Specialist Radiographer", "workforce-group/diagnostic-radiographer"),
+        ("Hd of Data Engineering", "role/data-engineer"),  # a discipline for its practitioner
+        ("Windows Administrator", "workforce-group/non-clinical-admin"),  # one weak word shared
+    ],
+)
+def test_similarity_alone_is_a_candidate_not_a_match(reconciler, title: str, broad: str) -> None:
+    best = top(reconciler, title)
+    assert key(best) == broad
+    assert best.score >= MATCH_THRESHOLD and not best.match
+
+
+def test_every_candidate_says_why_it_was_proposed(reconciler) -> None:
+    titles = ["Snr BI Analyst", "AI Researcher", "Clinical", "Statitician", "Data Engnieer", "GP Registrar",
+              "Topol Review", "NHS AI Lab", "Health Education England", "Digital Officer", "Medic"]
+    for title in titles:
+        for candidate in reconciler.match(title, limit=None):
+            assert candidate.matched_label, (title, candidate)
+            assert candidate.matched_by in MATCHED_BY, (title, candidate)
+            assert candidate.to_dict()["matched_by"] == candidate.matched_by
+            feature = candidate.as_result()["features"][0]
+            assert feature["id"] == f"matched_{candidate.matched_by}" and candidate.matched_label in feature["name"]
+
+
+def test_a_match_is_made_on_a_label_the_query_holds(reconciler) -> None:
+    """Spelled right, a matched title holds its label word for word; ``fuzzy`` matches are typos."""
+    for title in ["Snr BI Analyst", "Lead Clinical Informatician", "Clinical Data Analyst", "AI Researcher",
+                  "Senior Economist", "Windows Administrator", "Consultant Cardiologist", "Hd of Data Engineering"]:
+        for candidate in reconciler.match(title, limit=None):
+            assert not candidate.match or candidate.matched_by != "fuzzy", (title, candidate)
+    typo = top(reconciler, "Senior Data Engnieer")
+    assert typo.match and (typo.matched_label, typo.matched_by) == ("data engineer", "fuzzy")
+
+
+# -- near ties, on a catalogue of three entities ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small() -> Reconciler:
+    role = entity_types(BASE)[0]
+
+    def entity(slug: str, *labels: tuple[str, str]) -> Entity:
+        return Entity(f"{ID}role/{slug}", labels[0][0], (role,), tuple(Label(text, kind) for text, kind in labels))
+
+    entities = [entity("health-data-analyst", ("health data analyst", "pref")),
+                entity("data-analyst", ("data analyst", "pref")),
+                entity("statistician", ("statistician", "pref")),
+                entity("medical-statistician", ("medical statistician", "alt"))]
+    return Reconciler(Catalogue(BASE, entity_types(BASE), {e.id: e for e in entities}), synonyms={})
+
+
+def test_a_near_tie_is_not_a_match(small) -> None:
+    first, second = small.match("Public Health Data Analyst")[:2]
+    assert (key(first), key(second)) == ("role/health-data-analyst", "role/data-analyst")
+    assert first.score - second.score < MATCH_MARGIN  # both labels are whole in the title
+    assert not first.match and not second.match
+
+
+def test_a_clear_lead_is_a_match(small) -> None:
+    first, second = small.match("Clinical Data Analyst")[:2]
+    assert key(first) == "role/data-analyst" and first.score < 100  # not exact: a word in front
+    assert first.match and first.score - second.score >= MATCH_MARGIN
+
+
+def test_the_only_label_spelled_exactly_wins_a_near_tie(small) -> None:
+    first, second = small.match("Medical Statistician")[:2]
+    assert key(first) == "role/medical-statistician" and first.matched_by == "alt"
+    assert first.score - second.score < MATCH_MARGIN and second.matched_by == "pref"
+    assert first.match and not second.match

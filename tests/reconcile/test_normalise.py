@@ -104,7 +104,7 @@ def test_singular(word: str, expected: str) -> None:
 
 def test_words_spell_out_abbreviations_and_their_plurals() -> None:
     assert words("GPs and AHPs") == ["general", "practitioner", "and", "allied", "health", "professional"]
-    assert words("A.I. engineer") == ["artificial", "intelligence", "engineer"]
+    assert words("A.I. engineer") == ["artificial intelligence", "engineer"]
     assert words("its") == ["its"]
 
 

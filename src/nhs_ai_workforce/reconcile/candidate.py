@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .catalogue import Entity
+from .catalogue import LABEL_KINDS, Entity
+
+#: Why a candidate was proposed (:attr:`Candidate.matched_by`): the kind of the label the query
+#: holds word for word (``pref`` the preferred label, ``alt`` an alternative one, ``used`` an
+#: initiative's wording, ``short`` an initiative title before its colon, ``hidden`` a known
+#: misspelling, ``synonym`` a curated job title, ``example`` and ``related-example`` a SOC 2020
+#: related job title), or ``fuzzy`` when it holds the label only in part, misspelled or as
+#: a discipline's name (*informatics* for *informatician*).
+MATCHED_BY: tuple[str, ...] = (*LABEL_KINDS, "fuzzy")
 
 
 @dataclass(frozen=True)
@@ -21,8 +29,9 @@ class Candidate:
     soc2020: str | None = None
     isco: str | None = None
     esco: str | None = None
-    #: The label that scored best, and how the query matched it: its kind (``pref``, ``alt``,
-    #: ``hidden``, ``used``, ``synonym``, ``example``...) when spelled exactly, else ``fuzzy``.
+    #: The label that scored best, and why the candidate was proposed: one of :data:`MATCHED_BY`.
+    #: A match is only made on a label the query holds whole (one misspelt word allowed).
+    #: Candidates found by id or by their properties alone have neither.
     matched_label: str | None = None
     matched_by: str | None = None
 
@@ -39,9 +48,13 @@ class Candidate:
         return asdict(self)
 
     def as_result(self) -> dict:
-        """The candidate as the Reconciliation Service API writes it."""
+        """The candidate as the Reconciliation Service API writes it; why it was proposed is its
+        one feature, ``matched_<kind>``, named after the label, with the score as its value."""
         result = {"id": self.id, "name": self.name, "type": self.types, "score": round(self.score, 2),
                   "match": self.match}
         if self.description:
             result["description"] = self.description
+        if self.matched_by:
+            result["features"] = [{"id": f"matched_{self.matched_by}", "value": round(self.score, 2),
+                                   "name": f"{self.matched_label} ({self.matched_by})"}]
         return result

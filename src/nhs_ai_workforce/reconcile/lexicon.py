@@ -1,20 +1,34 @@
-"""The curated words the reconciler knows: abbreviations spelled out, and job titles that mean a concept.
+"""The curated words the reconciler knows: abbreviations spelled out, terms read as one word, and job
+titles that mean a concept.
 
-Both are tables a curator edits; :mod:`.normalise` applies :data:`ABBREVIATIONS` to labels and
-queries alike, and :mod:`.matcher` adds :data:`SYNONYMS` to the labels of their concepts.
+They are tables a curator edits. :mod:`.normalise` applies :data:`ABBREVIATIONS` and
+:data:`TERMS` to labels and queries alike (so the matcher and the suggest service read a title
+the same way), and :mod:`.matcher` adds :data:`SYNONYMS` to the labels of their concepts.
 """
 
 from __future__ import annotations
 
-#: Abbreviations spelled out (the plural ``GPs`` too). Applied to labels and queries alike,
-#: so "DDaT data specialist" and "digital, data and technology data specialist" meet.
+#: Abbreviations spelled out (the plural ``GPs`` too): the one table of them, applied to labels
+#: and queries alike, before anything else reads the words, so "DDaT data specialist" and
+#: "digital, data and technology data specialist" meet, and "Snr BI Analyst" is read as
+#: "senior business intelligence analyst" (whose seniority is then dropped). An abbreviation is
+#: never compared letter by letter: words of 1 to 4 letters only match when spelled the same.
 ABBREVIATIONS: dict[str, str] = {
+    # seniority, grades and terms (dropped once spelled out, see normalise)
+    "snr": "senior",
+    "sr": "senior",
+    "jnr": "junior",
+    "jr": "junior",
+    "hd": "head",
+    "afc": "agenda for change",
+    # the jobs and fields of the digital, data and AI workforce
     "ddat": "digital data and technology",
     "ai": "artificial intelligence",
     "ml": "machine learning",
+    "mlops": "machine learning operations",
     "nlp": "natural language processing",
-    "gp": "general practitioner",
     "bi": "business intelligence",
+    "ig": "information governance",
     "it": "information technology",
     "ict": "information and communication technology",
     "ccio": "chief clinical information officer",
@@ -24,6 +38,8 @@ ABBREVIATIONS: dict[str, str] = {
     "cto": "chief technology officer",
     "dpo": "data protection officer",
     "dba": "database administrator",
+    # the NHS
+    "gp": "general practitioner",
     "ahp": "allied health professional",
     "hca": "healthcare assistant",
     "hr": "human resources",
@@ -35,6 +51,22 @@ ABBREVIATIONS: dict[str, str] = {
     "dept": "department",
     "dr": "doctor",
 }
+
+#: Terms of several words that are read as one word, because one of their words alone means
+#: something else: *business intelligence* is not *artificial intelligence*, *information
+#: governance* is not *information analysis*. Spelled out or abbreviated (see
+#: :data:`ABBREVIATIONS`), each becomes one token, which matches only the same term (a typo of
+#: one letter in a long word of it is allowed).
+TERMS: tuple[str, ...] = (
+    "artificial intelligence",
+    "business intelligence",
+    "machine learning",
+    "natural language processing",
+    "information governance",
+    "information technology",
+    "information and communication technology",
+    "human resources",
+)
 
 
 #: Curated names that are job titles in their own right, not names of the concept, so they

@@ -3,7 +3,8 @@
 Every label of every candidate is normalised once (:mod:`.normalise`). A query is normalised
 the same way and compared with the labels that share a word with it, allowing for typos
 (rapidfuzz's optimal-string-alignment distance: one edit in a word of 5 to 11 letters, two in
-a longer one, the first letter right), for a discipline standing for its practitioner
+a longer one, the first letter right; shorter words and abbreviations such as *BI* and *AI*
+only match as spelled, after :mod:`.words` has spelled them out), for a discipline standing for its practitioner
 (``informatics`` ~ ``informatician``, ``data science`` ~ ``data scientist``), and for the
 words around the label.
 
@@ -13,9 +14,16 @@ known misspelling), 96 for a curated synonym (:data:`SYNONYMS`), 75 for a SOC 20
 job title of the concept's unit group, 70 if that group is only a related match) less
 the penalties of :mod:`.scoring` (typos, missing and extra words, word order).
 
-A candidate's score is that of its best label. ``match`` is true only when the best
-candidate scores at least :data:`MATCH_THRESHOLD` and is clearly best: :data:`MATCH_MARGIN`
-points ahead of the next candidate, or the only one whose label the query spells exactly.
+A candidate's score is that of its best label, and it says why it was proposed: that label
+(``matched_label``) and its kind, or ``fuzzy`` when the query holds it only in part, misspelt or
+as a discipline's name (``matched_by``, see :data:`~.candidate.MATCHED_BY`).
+
+``match`` is true only when the best candidate scores at least :data:`MATCH_THRESHOLD`, its
+label is evidence (:func:`_is_evidence`: the query holds every word of the label, spelled the
+same or with one typo, and names no other job after it), and it is clearly best:
+:data:`MATCH_MARGIN` points ahead of the next candidate, or the only one whose label the query
+spells exactly. Similarity to a broad concept alone ("AI Engineer" read as "AI professional",
+"Economist" as "health economist") never makes a match, nor does a near tie.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ from rapidfuzz.distance import OSA
 from .candidate import Candidate
 from .catalogue import Catalogue, Entity
 from .lexicon import SYNONYMS
-from .normalise import Variant, label_tokens, name_variants, title_variants
-from .scoring import align, stems, word_similarity
+from .normalise import BRACKETS_KEPT, Variant, label_tokens, name_variants, title_variants
+from .scoring import Alignment, alignment, stems, word_similarity
 
 # -- tuning --------------------------------------------------------------------------------
 
@@ -40,7 +48,11 @@ TIERS: dict[str, float] = {
     "synonym": 96.0, "example": 75.0, "related-example": 70.0,
 }
 MATCH_THRESHOLD = 85.0
-MATCH_MARGIN = 8.0
+#: Calibrated on ``benchmarks/data`` (``benchmarks/reconcile_eval.py``): with the evidence rule,
+#: no wrong match there leads by less than 36 points, and right ones lead by 5 and up; the
+#: smallest step between two readings is one extra word in front (4 points), so a lead of 4
+#: or less could be that alone.
+MATCH_MARGIN = 5.0
 #: Candidates scoring less are not returned.
 MIN_SCORE = 50.0
 
@@ -64,6 +76,11 @@ class _Score:
     score: float
     exact: bool
     label: _Label
+    #: How the query met the label: its kind when the query holds each of its words as spelled
+    #: (other words around them allowed), else ``fuzzy``.
+    matched_by: str = "fuzzy"
+    #: Whether the reading is evidence enough for a match (see :func:`_is_evidence`).
+    evidence: bool = False
 
 
 class Reconciler:
@@ -131,8 +148,7 @@ class Reconciler:
         for rank, (number, best) in enumerate(scored[: limit if limit else None]):
             entry = self.entries[number]
             out.append(Candidate.of(entry, round(best.score, 1), is_match and rank == 0,
-                                    matched_label=best.label.text,
-                                    matched_by=best.label.kind if best.exact else "fuzzy"))
+                                    matched_label=best.label.text, matched_by=best.matched_by))
         return out
 
     def _order(self, item: tuple[int, _Score]) -> tuple:
@@ -176,7 +192,7 @@ class Reconciler:
         for matches in similar.values():
             for word in matches:
                 candidates.update(index.by_word[word])
-        joined = "".join(query)
+        joined = "".join(query).replace(" ", "")
         for _, ratio, position in process.extract(
             joined, index.strings, scorer=fuzz.ratio, score_cutoff=WHOLE_STRING_CUTOFF, limit=None
         ):
@@ -185,26 +201,31 @@ class Reconciler:
             if len(label.tokens) == len(query) or not self._allowed(label, allowed):
                 continue
             score = label.tier * ratio / 100.0 - variant.penalty - WHOLE_STRING_PENALTY
-            self._keep(best, label, score, False)
+            self._keep(best, _Score(score, False, label))
         for number in sorted(candidates):  # in label order, so ties go the same way every time
             label = self._labels[number]
             if not self._allowed(label, allowed):
                 continue
-            penalty = align(query, label.tokens, similar)
-            if penalty is None:
+            found = alignment(query, label.tokens, similar)
+            if found is None:
                 continue
-            self._keep(best, label, label.tier - penalty - variant.penalty, penalty == 0 and variant.penalty == 0)
+            exact = found.penalty == 0 and variant.penalty == 0
+            spelled = found.complete and all(word in query for word in label.tokens)
+            self._keep(best, _Score(label.tier - found.penalty - variant.penalty, exact, label,
+                                    label.kind if spelled else "fuzzy", _is_evidence(found, variant, label)))
 
     def _allowed(self, label: _Label, allowed: set[str] | None) -> bool:
         return allowed is None or self.entries[label.entry].kind.key in allowed
 
     @staticmethod
-    def _keep(best: dict[int, _Score], label: _Label, score: float, exact: bool) -> None:
-        """Keep the entity's best label: the higher score, then an exact spelling, then the stronger
-        label; on a full tie the first in label order."""
-        current = best.get(label.entry)
-        if current is None or (score, exact, label.tier) > (current.score, current.exact, current.label.tier):
-            best[label.entry] = _Score(score, exact, label)
+    def _keep(best: dict[int, _Score], found: _Score) -> None:
+        """Keep the entity's best label: the higher score, then an exact spelling, then evidence for
+        a match, then the stronger label; on a full tie the first in label order."""
+        entry = found.label.entry
+        current = best.get(entry)
+        if current is None or (found.score, found.exact, found.evidence, found.label.tier) > (
+                current.score, current.exact, current.evidence, current.label.tier):
+            best[entry] = found
 
     def _similar(self, mode: str, token: str, index: _ModeIndex) -> dict[str, float]:
         """The label words like ``token`` and how alike they are (cached per mode and word)."""
@@ -244,7 +265,7 @@ class _ModeIndex:
 
     def add(self, number: int, label: _Label) -> None:
         self.labels.append(number)
-        self.strings.append("".join(label.tokens))
+        self.strings.append("".join(label.tokens).replace(" ", ""))
         for word in dict.fromkeys(label.tokens):
             if word not in self.by_word:
                 self.by_word[word] = []
@@ -254,8 +275,21 @@ class _ModeIndex:
             self.by_word[word].append(number)
 
 
+def _is_evidence(found: Alignment, variant: Variant, label: _Label) -> bool:
+    """Whether reading the query as ``label`` can make a match: the query's main reading (its
+    first segment, the whole title, or with its bracketed asides) holds every word of the
+    label, spelled the same or with a typo, with nothing after it that would name another
+    job; and when the label is one weak word (*administrator*), nothing else at all."""
+    if variant.penalty > BRACKETS_KEPT or not found.complete or found.tail:
+        return False
+    return not (found.extra and found.weak_only and len(label.tokens) == 1)
+
+
 def _clearly_best(scores: Sequence[_Score]) -> bool:
-    if not scores or scores[0].score < MATCH_THRESHOLD:
+    """Whether the first of ``scores`` is a match: it scores :data:`MATCH_THRESHOLD` or more,
+    its label is evidence (:func:`_is_evidence`), and it leads the next candidate by
+    :data:`MATCH_MARGIN` points."""
+    if not scores or scores[0].score < MATCH_THRESHOLD or not scores[0].evidence:
         return False
     if len(scores) == 1 or scores[0].score - scores[1].score >= MATCH_MARGIN:
         return True

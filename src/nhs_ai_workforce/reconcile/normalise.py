@@ -1,7 +1,7 @@
 """Normalising job titles and names before matching: pure functions, no I/O.
 
 Two modes share the same first steps (Unicode folding, case, possessives, punctuation,
-plurals, abbreviations):
+plurals, abbreviations and terms of several words: see :mod:`.words`):
 
 - **title** mode, for job titles and role labels, also drops what says *how senior* or
   *on what terms* someone works rather than *what* they do: seniority (Senior, Lead,
@@ -27,39 +27,19 @@ one side they do to the other.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .lexicon import ABBREVIATIONS
+from .words import fold, singular, tidy, words
 
-# -- characters ----------------------------------------------------------------------------
+__all__ = [
+    "BRACKETS_KEPT", "OTHER_SEGMENT", "Variant", "fold", "job_words", "label_tokens", "name_tokens", "name_variants",
+    "normalise", "normalise_name", "segments", "singular", "split_brackets", "tidy", "title_tokens",
+    "title_variants", "words",
+]
 
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "`": "'", "\u00b4": "'"})
-_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
-
-
-def tidy(text: str) -> str:
-    """Compatibility characters folded (NFKC), curly quotes and dashes made straight.
-
-    >>> tidy("Data\u00a0Engineer \u2014 St Mary\u2019s")
-    "Data Engineer - St Mary's"
-    """
-    return _DASHES.sub("-", unicodedata.normalize("NFKC", text).translate(_QUOTES))
-
-
-def fold(text: str) -> str:
-    """Case-fold, turn curly quotes and dashes straight, drop accents, squeeze spaces.
-
-    >>> fold("  Café  Manager \u2013 St Mary\u2019s ")
-    "cafe manager - st mary's"
-    """
-    text = tidy(text)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
-
+# -- brackets and segments -----------------------------------------------------------------
 
 _BRACKETS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|\{([^{}]*)\}")
 
@@ -98,75 +78,7 @@ def segments(text: str) -> list[str]:
 
 # -- words ---------------------------------------------------------------------------------
 
-#: Words ending in s that are not plurals.
-_NOT_PLURAL = frozenset({
-    "analysis", "basis", "diagnosis", "prognosis", "thesis", "synthesis", "news", "series",
-    "species", "means", "maths", "lens", "gas", "bias", "canvas", "alias", "atlas", "diabetes",
-    "herpes", "measles", "rabies", "sepsis", "pancreas", "always", "perhaps", "plus", "whereas",
-    "wales", "ops", "devops", "mlops", "dataops", "sales",
-})
-
-
-def singular(word: str) -> str:
-    """A plural noun's singular; words that only end in s are left alone.
-
-    >>> [singular(w) for w in ["analysts", "services", "statistics", "physics", "bodies",
-    ...                        "processes", "nurses", "analysis", "business", "status", "gps"]]
-    ['analyst', 'service', 'statistics', 'physics', 'body', 'process', 'nurse', 'analysis', 'business', 'status', 'gps']
-    """
-    if len(word) <= 3 or word in _NOT_PLURAL or not word.endswith("s") or not word.isalpha():
-        return word
-    if word.endswith(("ss", "us", "is", "ics", "ous")):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "ches", "shes", "xes", "zes")):
-        return word[:-2]
-    return word[:-1]
-
-
-#: Words joined to the next one, so "bio-informatician" meets "bioinformatician".
-_JOIN_PREFIXES = frozenset({"bio", "non"})
-
 _STOPWORDS = frozenset({"and", "the", "a", "an", "of", "in", "for", "to", "with", "on", "by"})
-
-
-def words(text: str) -> list[str]:
-    return list(_words(text))
-
-
-@lru_cache(maxsize=16384)
-def _words(text: str) -> tuple[str, ...]:
-    """The words of a text: folded, possessives and punctuation gone, singular, abbreviations
-    spelled out, ``bio``/``non`` joined to the next word. Stopwords are kept (see
-    :func:`title_tokens`).
-
-    >>> words("Children's & Young People's GPs")
-    ['children', 'and', 'young', 'people', 'general', 'practitioner']
-    >>> words("Bio-informaticians (A.I.)")
-    ['bioinformatician', 'artificial', 'intelligence']
-    """
-    text = fold(text)
-    text = re.sub(r"(?<=\w)'s\b|(?<=s)'(?=\s|$)", "", text)  # possessives
-    text = text.replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)|(?<=\b[a-z])\.(?=\s|$)", "", text)  # a.i. -> ai
-    text = re.sub(r"[^\w\s]|_", " ", text)
-    out: list[str] = []
-    for raw in text.split():
-        expansion = ABBREVIATIONS.get(raw)
-        if expansion is None and raw.endswith("s") and raw not in ("its", "ahs", "hrs"):
-            expansion = ABBREVIATIONS.get(raw[:-1]) if len(raw) <= 5 else None
-        if expansion:
-            out.extend(expansion.split())
-        else:
-            out.append(singular(raw))
-    joined: list[str] = []
-    for word in out:
-        if joined and joined[-1] in _JOIN_PREFIXES:
-            joined[-1] += word
-        else:
-            joined.append(word)
-    return tuple(joined)
 
 
 # -- title mode: seniority, grades, terms ---------------------------------------------------
@@ -193,9 +105,9 @@ _QUALIFIER_PHRASES: tuple[tuple[str, ...], ...] = tuple(
 )
 #: Words that say how senior someone is or on what terms they work, dropped anywhere.
 _QUALIFIERS = frozenset({
-    "senior", "snr", "sr", "junior", "jnr", "jr", "lead", "principal", "chief", "deputy",
+    "senior", "junior", "lead", "principal", "chief", "deputy",
     "trainee", "apprentice", "apprenticeship", "graduate", "interim", "acting", "locum", "bank",
-    "agency", "temporary", "temp", "permanent", "secondment", "ftc", "nhs", "afc", "partner",
+    "agency", "temporary", "temp", "permanent", "secondment", "ftc", "nhs", "partner",
     "salaried", "sessional", "retained", "retainer", "wte", "fte", "pt", "hscn",
 })
 #: Words dropped only in front of another word: "Consultant Radiologist" is a radiologist,
@@ -299,6 +211,20 @@ def title_tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in raw if t not in _STOPWORDS) or tuple(raw)
 
 
+def job_words(text: str, *, seniority: bool = False) -> list[str]:
+    """The words of ``text`` for prefix search, each word of a term apart, without stopwords
+    and (unless ``seniority``) without the words that say how senior someone is or on what
+    terms they work: none are left when that is all it says.
+
+    >>> job_words("Snr BI Analysts (Band 7)"), job_words("Hd of"), job_words("Head of AI", seniority=True)
+    (['business', 'intelligence', 'analyst'], [], ['head', 'artificial', 'intelligence'])
+    """
+    tokens = [word for token in words(text) for word in token.split()]
+    if not seniority:
+        tokens = _drop_qualifiers(_drop_phrases(tokens, _QUALIFIER_PHRASES_BY_WORD, None))
+    return [t for t in tokens if t not in _STOPWORDS]
+
+
 def name_tokens(text: str) -> tuple[str, ...]:
     """The tokens of an organisation name or initiative title: every word but stopwords.
 
@@ -358,7 +284,7 @@ def title_variants(text: str) -> list[Variant]:
 
 def _has_content(part: str, tokens: tuple[str, ...]) -> bool:
     """Whether a segment says something beyond seniority and grade ("Band 7" does not)."""
-    raw = [t for t in _words(part) if t not in _STOPWORDS]
+    raw = [t for t in words(part) if t not in _STOPWORDS]
     return bool(tokens) and not (tuple(raw) == tokens and all(
         t in _QUALIFIERS or t in _GRADE_WORDS or t in _LEADING_QUALIFIERS or _GRADE.match(t) for t in raw
     ))
@@ -417,7 +343,7 @@ def label_tokens(label: str, *, mode: str) -> tuple[str, ...]:
     >>> label_tokens("Medic, Clinical Radiology", mode="title")
     ('doctor', 'clinical', 'radiology')
     >>> label_tokens("NHS Artificial Intelligence (AI) Lab", mode="name")
-    ('nhs', 'artificial', 'intelligence', 'lab')
+    ('nhs', 'artificial intelligence', 'lab')
     """
     if mode == "name":
         return name_tokens(label)

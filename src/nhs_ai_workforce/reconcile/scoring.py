@@ -16,12 +16,19 @@
   a generic word such as *doctor* or *specialist*, 6 for a word that takes the place of a
   generic head ("AI engineer" for "AI professional"), 2 if that word is generic too
   ("digital specialist" for "digital professional");
-- the label's words in another order (5).
+- the label's words in another order (5);
+- a query whose last word (what the job is) stands in the label only as a modifier while
+  the label's own head is missing (20): a *nurse* is not a *nurse informatician*.
+
+:func:`alignment` also says what kind of evidence the reading is (:class:`Alignment`): whether
+the query holds the whole label, and whether each word of it is spelled the same or with a
+typo rather than only sharing a stem. The matcher trusts only such evidence for a match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -41,6 +48,7 @@ EXTRA_GENERIC_SUFFIX = 5.0
 REPLACES_GENERIC_HEAD = 6.0
 REPLACES_GENERIC_HEAD_WITH_GENERIC = 2.0
 WORD_ORDER = 5.0
+HEAD_AS_MODIFIER = 20.0
 
 #: Heads that stand for any role: "AI professional" covers AI engineers and AI leads.
 GENERIC_HEADS = frozenset({"professional", "specialist", "workforce", "staff", "worker"})
@@ -103,16 +111,46 @@ def word_similarity(a: str, b: str) -> float:
     """
     if a == b:
         return 1.0
-    best = 0.0
-    shortest = min(len(a), len(b))
-    if shortest >= 5 and a[0] == b[0]:
-        allowed = 2 if shortest >= 12 else 1
-        distance = OSA.distance(a, b, score_cutoff=allowed)
-        if distance <= allowed:
-            best = 1.0 - distance / max(len(a), len(b))
+    best = typo_similarity(a, b)
     if best < DISCIPLINE_SIMILARITY and stems(a) & stems(b):
         best = DISCIPLINE_SIMILARITY
     return best
+
+
+def typo_similarity(a: str, b: str) -> float:
+    """How alike two words are by spelling alone, 0 to 1: one edit allowed in a word of 5 to
+    11 letters, two in a longer one, the first letter right. Words of 4 letters or fewer
+    (abbreviations such as *BI* and *AI*) are alike only when they are the same.
+
+    >>> typo_similarity("engnieer", "engineer"), typo_similarity("bi", "ai"), typo_similarity("data", "date")
+    (0.875, 0.0, 0.0)
+    """
+    if a == b:
+        return 1.0
+    shortest = min(len(a), len(b))
+    if shortest < 5 or a[0] != b[0]:
+        return 0.0
+    allowed = 2 if shortest >= 12 else 1
+    distance = OSA.distance(a, b, score_cutoff=allowed)
+    return 1.0 - distance / max(len(a), len(b)) if distance <= allowed else 0.0
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A query read as a label: the penalty, and what kind of evidence the reading is.
+
+    ``complete``: every word of the label is in the query, spelled the same or with a typo
+    (not only sharing a stem, as *informatics* and *informatician* do); ``tail``: the query
+    has words after the label's other than generic ones such as *doctor*, and so names another
+    job ("data analyst apprenticeship assessor"); ``extra``: the query has words the label
+    lacks; ``weak_only``: the words they share are all weak.
+    """
+
+    penalty: float
+    complete: bool
+    tail: bool
+    extra: bool
+    weak_only: bool
 
 
 def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapping[str, float]]) -> float | None:
@@ -127,10 +165,22 @@ def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapp
     >>> align(["data", "engineer"], ["data", "analyst"], same)  # another head, one weak word shared
     76.0
     """
+    found = alignment(query, label, similar)
+    return None if found is None else found.penalty
+
+
+def alignment(query: Sequence[str], label: Sequence[str],
+              similar: Mapping[str, Mapping[str, float]]) -> Alignment | None:
+    """``query`` read as ``label``: the penalty and the kind of evidence (see :func:`align`).
+
+    >>> similar = {"nurse": {"nurse": 1.0}}
+    >>> alignment(["nurse"], ["nurse", "informatician"], similar)  # a nurse is not a nurse informatician
+    Alignment(penalty=50.0, complete=False, tail=False, extra=False, weak_only=False)
+    """
     used: set[int] = set()
     positions: list[int | None] = [None] * len(label)
     similarity_total = 0.0
-    weak_only = True
+    weak_only = spelled = True
     last = len(query)
     # right to left: a title's head noun comes last, so align from the end
     for j in range(len(label) - 1, -1, -1):
@@ -154,6 +204,8 @@ def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapp
         similarity_total += (1.0 - choice[0]) * TYPO_WEIGHT
         if word not in WEAK_WORDS and query[i] not in WEAK_WORDS:
             weak_only = False
+        if not typo_similarity(query[i], word):
+            spelled = False
     matched = [p for p in positions if p is not None]
     if not matched:
         return None
@@ -173,14 +225,17 @@ def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapp
             penalty += MISSING_INTERIOR * missing_factor
         else:
             penalty += MISSING_MODIFIER * missing_factor
+    if head_missing and not generic_head and len(query) - 1 in used:
+        penalty += HEAD_AS_MODIFIER
     if matched != sorted(matched):
         penalty += WORD_ORDER
     low, high = min(matched), max(matched)
     prefix = 0.0
-    replaced_head = False
+    replaced_head = tail = False
     for i, token in enumerate(query):
         if i in used:
             continue
+        tail = tail or (i > high and token not in GENERIC_SUFFIXES)
         if i < low:
             prefix += EXTRA_CONFLICTING if missing else EXTRA_PREFIX
         elif i > high:
@@ -193,4 +248,5 @@ def align(query: Sequence[str], label: Sequence[str], similar: Mapping[str, Mapp
         else:
             penalty += EXTRA_INFIX
     penalty += prefix if missing else min(prefix, EXTRA_PREFIX_MAX)
-    return penalty
+    return Alignment(penalty, complete=not missing and spelled, tail=tail, extra=len(used) < len(query),
+                     weak_only=weak_only)
