@@ -11,7 +11,7 @@ import pytest
 
 from nhs_ai_workforce.cli import main
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.reconcile.batch import Progress
+from nhs_ai_workforce.reconcile.batch import ADDED_COLUMNS, Progress
 
 ID = f"{Settings().base}/id/"
 
@@ -121,15 +121,19 @@ def test_csv_round_trip_keeps_every_column_and_row_and_adds_the_codes(run, tmp_p
     assert "reconciled 5 rows" in err
     fields, rows = read_csv(target.read_text(encoding="utf-8"))
     original_fields, original = read_csv(ROSTER)
-    assert fields == [*original_fields, "concept", "label", "score", "match", "soc2020", "isco"]
+    assert fields == [*original_fields, *ADDED_COLUMNS]
     assert [{k: row[k] for k in original_fields} for row in rows] == original
     analyst, surgeon, cardiologist, empty, bioinformatician = rows
     assert analyst["concept"] == f"{ID}role/data-analyst"
     assert (analyst["label"], analyst["match"]) == ("data analyst", "true")
     assert (analyst["soc2020"], analyst["isco"], analyst["score"]) == ("3544", "2511", "100.0")
-    assert (surgeon["concept"], surgeon["score"], surgeon["match"], surgeon["soc2020"]) == ("", "", "false", "")
+    assert (analyst["status"], analyst["soc2020_title"]) == ("matched", "Data analysts")
+    assert (analyst["matched_by"], analyst["matched_label"]) == ("pref", "data analyst")
+    assert surgeon["status"] in ("none", "review") and surgeon["match"] == "false"
+    if surgeon["status"] == "none":
+        assert (surgeon["concept"], surgeon["score"], surgeon["soc2020"]) == ("", "", "")
     assert cardiologist["concept"] == f"{ID}workforce-group/medic-cardiology" and cardiologist["soc2020"] == "2212"
-    assert (empty["concept"], empty["match"]) == ("", "false")
+    assert (empty["status"], empty["concept"], empty["match"]) == ("none", "", "false")
     assert bioinformatician["label"] == "clinical bioinformatician" and bioinformatician["isco"] == "2131"
 
 
@@ -141,11 +145,9 @@ def test_csv_from_stdin_to_stdout_keeps_the_delimiter(run, monkeypatch) -> None:
     fields, rows = read_csv(out, delimiter=";")
     assert fields[:2] == ["id", "Role"]
     assert rows[0]["concept"] == f"{ID}role/health-economist"
-    # an ambiguous title gets a score but no concept, unless --best asks for the best guess
-    assert rows[1]["concept"] == "" and rows[1]["match"] == "false" and rows[1]["score"]
-    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
-    status, out, _ = run("--csv", "-", "--column", "Role", "--best")
-    assert read_csv(out, delimiter=";")[1][1]["concept"].startswith(f"{ID}role/")
+    # an ambiguous title is not a match, but its best candidate is there to review
+    assert rows[1]["status"] == "review" and rows[1]["match"] == "false" and rows[1]["score"]
+    assert rows[1]["concept"].startswith(f"{ID}role/") and rows[1]["matched_by"]
 
 
 def test_a_missing_column_names_the_columns_found(run, tmp_path) -> None:
@@ -167,7 +169,7 @@ def test_columns_already_named_like_the_added_ones_are_kept(run, tmp_path) -> No
     status, out, _ = run("--csv", str(source), "--column", "title")
     assert status == 0
     fields, rows = read_csv(out)
-    assert fields == ["title", "concept", "reconciled_concept", "label", "score", "match", "soc2020", "isco"]
+    assert fields == ["title", "concept", *(f"reconciled_{c}" if c == "concept" else c for c in ADDED_COLUMNS)]
     assert rows[0]["concept"] == "mine" and rows[0]["reconciled_concept"] == f"{ID}role/statistician"
 
 

@@ -37,8 +37,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if not args.column:
             raise UsageError("--csv needs --column NAME, the column holding the job titles")
         return _reconcile_csv(args, types)
-    if args.column or args.output or args.best:
-        raise UsageError("--column, --output and --best go with --csv FILE")
+    if args.column or args.output:
+        raise UsageError("--column and --output go with --csv FILE")
     if args.text is None:
         raise UsageError("nothing to reconcile: give a job title, or --csv FILE --column NAME")
     if args.limit < 1:
@@ -80,8 +80,7 @@ def _reconcile_csv(args: argparse.Namespace, types: list[str] | None) -> int:
     show = args.progress if args.progress is not None else len(table.rows) > 50
     progress = batch.Progress(len(table.rows)) if show and table.rows else None
     summary = batch.Summary()
-    rows = batch.reconcile_rows(table, args.column, reconciler, types=types, best=args.best,
-                                progress=progress, summary=summary)
+    rows = batch.reconcile_rows(table, args.column, reconciler, types=types, progress=progress, summary=summary)
     if args.output:
         try:
             with Path(args.output).open("w", encoding="utf-8", newline="") as handle:
@@ -114,11 +113,6 @@ def register(command) -> None:
     )
     reconcile.add_argument("--limit", type=int, default=5, help="candidates to show (default 5)")
     reconcile.add_argument("--json", action="store_true", help="print the candidates as JSON")
-    reconcile.add_argument(
-        "--best",
-        action="store_true",
-        help="with --csv: fill the concept columns from the best candidate even when it is not a match",
-    )
     reconcile.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,

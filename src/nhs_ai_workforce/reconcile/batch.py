@@ -10,14 +10,22 @@ import io
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TextIO
 
 from .candidate import Candidate
+from .catalogue import Catalogue
 from .matcher import Reconciler
 
-#: The columns added to each row, in order.
-ADDED_COLUMNS = ("concept", "label", "score", "match", "soc2020", "isco")
+#: The columns added to each row, in order: the best candidate whether or not it is a match
+#: (``status`` says which: ``matched``, ``review`` or ``none``), how the title matched it, and
+#: the standard codes its curated mappings give it, each with its title.
+ADDED_COLUMNS = (
+    "status", "concept", "label", "score", "match", "matched_by", "matched_label",
+    "soc2020", "soc2020_title", "isco", "isco_title", "esco", "esco_title", "ddat", "ddat_title",
+)
+#: The code columns, by mapping scheme.
+_CODE_SCHEMES = ("soc2020", "isco", "esco", "ddat")
 
 
 class ColumnError(ValueError):
@@ -75,18 +83,20 @@ def added_names(fieldnames: Sequence[str]) -> list[str]:
 
 @dataclass
 class Summary:
+    """What a batch came to: rows and distinct titles, and how many rows are matched, to review
+    (a best candidate but no match) or with no candidate."""
+
     rows: int = 0
     distinct: int = 0
     matched: int = 0
-    candidates_only: int = 0
-    no_candidate: int = 0
+    review: int = 0
+    none: int = 0
     seconds: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
 
     def text(self) -> str:
         return (f"reconciled {self.rows} row{'' if self.rows == 1 else 's'} "
                 f"({self.distinct} distinct) in {self.seconds:.2f} s: {self.matched} matched, "
-                f"{self.candidates_only} with candidates but no match, {self.no_candidate} with none")
+                f"{self.review} to review (a best candidate, not a match), {self.none} with no candidate")
 
 
 def reconcile_rows(
@@ -95,37 +105,34 @@ def reconcile_rows(
     reconciler: Reconciler,
     *,
     types: Iterable[str] | None = None,
-    best: bool = False,
     progress: Callable[[int], None] | None = None,
     summary: Summary | None = None,
 ) -> Iterator[dict[str, str]]:
-    """Each row of ``table`` with the :data:`ADDED_COLUMNS` filled in from its ``column``.
-
-    ``concept``, ``label`` and the codes are left empty unless the best candidate is a match
-    (or ``best`` is true); ``score`` and ``match`` describe the best candidate whatever it is.
-    """
+    """Each row of ``table`` with the :data:`ADDED_COLUMNS` filled in from its ``column``: the best
+    candidate and its codes whether or not it is a match; ``status`` and ``match`` say which.
+    Each distinct title is matched once."""
     column = find_column(table.fieldnames, column)
     names = added_names(table.fieldnames)
     types = list(types) if types is not None else None
-    cache: dict[str, Candidate | None] = {}
+    cache: dict[str, tuple[str, ...]] = {}
     summary = summary if summary is not None else Summary()
     start = time.perf_counter()
     for number, row in enumerate(table.rows, start=1):
         title = (row.get(column) or "").strip()
         if title not in cache:
             found = reconciler.match(title, types=types, limit=1) if title else []
-            cache[title] = found[0] if found else None
-        top = cache[title]
+            cache[title] = _values(found[0] if found else None, reconciler.catalogue)
+        values = cache[title]
         out = dict(row)
-        values = _values(top, best)
         out.update(zip(names, values, strict=True))
         summary.rows += 1
-        if top is None:
-            summary.no_candidate += 1
-        elif top.match:
+        status = values[0]
+        if status == "matched":
             summary.matched += 1
+        elif status == "review":
+            summary.review += 1
         else:
-            summary.candidates_only += 1
+            summary.none += 1
         if progress:
             progress(number)
         yield out
@@ -133,13 +140,19 @@ def reconcile_rows(
     summary.seconds = time.perf_counter() - start
 
 
-def _values(top: Candidate | None, best: bool) -> tuple[str, ...]:
+def _values(top: Candidate | None, catalogue: Catalogue) -> tuple[str, ...]:
+    """The :data:`ADDED_COLUMNS` for the best candidate (all empty but ``status`` and ``match``
+    without one)."""
     if top is None:
-        return ("", "", "", "false", "", "")
-    score, match = f"{top.score:.1f}", "true" if top.match else "false"
-    if not (top.match or best):
-        return ("", "", score, match, "", "")
-    return (top.id, top.name, score, match, top.soc2020 or "", top.isco or "")
+        return ("none", "", "", "", "false", *("",) * (len(ADDED_COLUMNS) - 5))
+    entity = catalogue.get(top.id)
+    codes: list[str] = []
+    for scheme in _CODE_SCHEMES:
+        code = entity.best(scheme) if entity else None
+        shown = (code.id if scheme in ("esco", "ddat") else code.code) if code else ""
+        codes += [shown, code.label if code else ""]
+    return ("matched" if top.match else "review", top.id, top.name, f"{top.score:.1f}",
+            "true" if top.match else "false", top.matched_by or "", top.matched_label or "", *codes)
 
 
 def write_table(handle: TextIO, table: Table, rows: Iterable[dict[str, str]]) -> None:

@@ -98,12 +98,19 @@ class Entity:
         """The codes the mappings give it in ``scheme`` (related matches are not codes)."""
         return [code for code in self.codes if code.scheme == scheme and code.is_code]
 
-    def best_code(self, scheme: str) -> str | None:
-        """Its most exact code in ``scheme`` through an exact, close or broad match: the notation,
-        or for ESCO the occupation's IRI (the lowest on a tie)."""
-        ranked = [(MATCHER_CODE_RELATIONS.index(c.relation), c.id if scheme == "esco" else c.code)
+    def best(self, scheme: str) -> Code | None:
+        """Its most exact code in ``scheme`` through an exact, close or broad match (the lowest
+        notation, or for ESCO and DDaT the lowest IRI, on a tie)."""
+        ranked = [(MATCHER_CODE_RELATIONS.index(c.relation), c.code if scheme in ("soc2020", "isco") else c.id, c)
                   for c in self.codes if c.scheme == scheme and c.relation in MATCHER_CODE_RELATIONS]
-        return min((item for item in ranked if item[1]), default=(0, None))[1]
+        return min((item for item in ranked if item[1]), default=(0, "", None), key=lambda i: i[:2])[2]
+
+    def best_code(self, scheme: str) -> str | None:
+        """:meth:`best`'s notation, or for ESCO the occupation's IRI."""
+        code = self.best(scheme)
+        if code is None:
+            return None
+        return code.id if scheme == "esco" else code.code
 
     @property
     def soc2020(self) -> str | None:
