@@ -332,9 +332,9 @@ def test_suggest_type_and_property(client, version):
     assert [t["id"] for t in every_type["result"]] == [ROLE, GROUP, ORGANISATION, INITIATIVE]
     props = client.get(f"{root}/suggest/property", query_string={"prefix": "soc"}).json
     conforms(props, "suggest-properties-response", version)
-    assert [p["id"] for p in props["result"]] == ["soc2020"]
+    assert [p["id"] for p in props["result"]] == ["soc2020", "soc2020_title", "soc2020_predicate"]
     isco = client.get(f"{root}/suggest/property", query_string={"prefix": "ISCO"}).json
-    assert [p["id"] for p in isco["result"]] == ["isco"]
+    assert [p["id"] for p in isco["result"]] == ["isco", "isco_title", "isco_predicate"]
 
 
 # -- preview and view ---------------------------------------------------------------------------
@@ -417,7 +417,8 @@ def test_property_proposal(client):
 
 def test_data_extension(client):
     query = {"ids": [DATA_ANALYST, CLINICAL_INFORMATICIAN, f"{ID}role/nobody"],
-             "properties": [{"id": p} for p in ("soc2020", "isco", "esco", "ddat", "no_code", "definition", "broader")]}
+             "properties": [{"id": p} for p in ("soc2020", "soc2020_title", "soc2020_predicate", "isco", "esco",
+                                                "esco_predicate", "ddat", "no_code", "definition", "broader")]}
     conforms(query, "data-extension-query")
     response = client.post("/reconcile", data={"extend": json.dumps(query)})
     assert response.status_code == 200
@@ -426,6 +427,9 @@ def test_data_extension(client):
     assert client.get("/reconcile", query_string={"extend": json.dumps(query)}).json == body
     analyst = body["rows"][DATA_ANALYST]
     assert analyst["soc2020"] == [{"str": "3544"}]
+    assert analyst["soc2020_title"] == [{"str": "Data analysts"}]
+    assert analyst["soc2020_predicate"] == [{"str": "skos:broadMatch"}]
+    assert analyst["esco_predicate"] == [{"str": "skos:exactMatch"}]
     assert analyst["isco"] == [{"str": "2511"}]
     assert analyst["esco"] == [{"id": "http://data.europa.eu/esco/occupation/d3edb8f8-3a06-47a0-8fb9-9b212c006aa2",
                                 "name": "data analyst"}]
@@ -433,6 +437,13 @@ def test_data_extension(client):
     informatician = body["rows"][CLINICAL_INFORMATICIAN]
     assert informatician["soc2020"] == []
     assert any("SOC 2020" in value["str"] for value in informatician["no_code"])
+    # a concept with no code in a scheme says why: the curator's reason, or that none is curated
+    ai = client.post("/reconcile", data={"extend": json.dumps(
+        {"ids": [f"{ID}role/ai-professional"], "properties": [{"id": "soc2020"}, {"id": "no_code"}]})}).json
+    reasons = [value["str"] for value in ai["rows"][f"{ID}role/ai-professional"]["no_code"]]
+    assert ai["rows"][f"{ID}role/ai-professional"]["soc2020"] == []
+    assert any(r.startswith("SOC 2020: No SOC 2020 Volume 1 unit group") for r in reasons), reasons
+    assert "ESCO occupation: no mapping has been curated yet" in reasons
     assert all(values == [] for values in body["rows"][f"{ID}role/nobody"].values())
     assert_error(client.post("/reconcile", data={"extend": '{"ids": "x"}'}), 400, "ids")
 
