@@ -25,6 +25,7 @@ from . import (
     site,
     sparql,
     update,
+    vocabulary,
 )
 from .state import EXTENSION, AppState, state
 
@@ -50,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(update.blueprint)
     app.register_blueprint(home.blueprint)
     app.register_blueprint(reconcile.blueprint)
-    for module in (assets, resources, datasets, ontology, charts, site):
+    for module in (assets, resources, datasets, ontology, charts, site, vocabulary):
         app.register_blueprint(module.blueprint)
     app.add_template_filter(addresses.href)
     app.before_request(_limit_query_string)
