@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import builds, graph, reconcile, serve
+from . import builds, graph, imports, publish, reconcile, serve
 from .common import EPILOG, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandFailed, UsageError, err
 
 
@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    for wing in (builds, graph, reconcile, serve):
+    for wing in (builds, imports, graph, reconcile, serve, publish):
         wing.register(command)
     return main_parser
 

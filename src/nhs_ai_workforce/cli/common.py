@@ -12,22 +12,35 @@ from ..core.settings import Settings
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 #: A query stopped at its time limit (as ``timeout(1)``); a command stopped by Ctrl-C (128 + SIGINT).
 EXIT_TIMEOUT, EXIT_INTERRUPTED = 124, 130
+#: ``aiwf publish``: the remote store failed or refused a request; it holds other triple counts than the build.
+EXIT_REMOTE, EXIT_MISMATCH = 3, 4
 
 EPILOG = """\
 exit codes:
   0  success
-  1  the data are invalid: unreadable seed rows, a seeds/changes/ file that no longer
-     applies, or SHACL violations (report on stderr)
+  1  the data are invalid: unreadable seed rows or import files, a seeds/changes/ file
+     that no longer applies, or SHACL violations (report on stderr)
   2  usage: bad arguments, malformed SPARQL, unreadable files, or no store built yet
-  124  query: stopped at the time limit (AIWF_QUERY_TIMEOUT seconds, default 10)
+  3  publish: the remote store cannot be reached or refused a request (its HTTP status on stderr)
+  4  publish: every graph was sent, but the remote's triple count of one differs from the build's
+  124  query: stopped at the time limit (AIWF_QUERY_TIMEOUT seconds, default 10);
+       publish: the remote did not connect or answer in time (AIWF_REMOTE_TIMEOUT)
   130  stopped by Ctrl-C (a running query's process is killed first)
 
 environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT;
   build also AIWF_KEEP_BUILDS (builds kept for rollback, default 3, at least 2);
+  build, import and serve also AIWF_DUMP_IMPORTS (1: the dumps in data/ and /data/ include the
+  classifications imported with `aiwf import`; default off, so data/ comes from seeds/ alone);
   serve also AIWF_WORKERS, AIWF_QUERY_WORKERS, AIWF_QUERY_MEMORY_MB, AIWF_RESULT_LIMIT_BYTES,
   AIWF_UPDATE_TOKEN (enables POST /update), AIWF_UPDATE_TIMEOUT, AIWF_UPDATE_MEMORY_MB,
   AIWF_UPDATE_MAX_REMOVED_SHARE, AIWF_MAX_CONNECTIONS,
-  AIWF_HEADER_TIMEOUT, AIWF_BODY_TIMEOUT, AIWF_TRUSTED_PROXY
+  AIWF_HEADER_TIMEOUT, AIWF_BODY_TIMEOUT, AIWF_TRUSTED_PROXY, AIWF_ANSWER_CACHE_MB (answers
+  kept per build on disk, shared by the server processes; default 64, 0: off), AIWF_ANSWER_MAX_AGE
+  (Cache-Control max-age of GET answers, default 60 s), AIWF_MEMORY_STORE_MB (query processes
+  hold a store of up to this size on disk in memory; default 16, 0: never);
+  publish also AIWF_PUBLISH_USER and AIWF_PUBLISH_PASSWORD (HTTP Basic) or AIWF_PUBLISH_TOKEN
+  (Bearer), AIWF_REMOTE_CONNECT_TIMEOUT (default 10 s), AIWF_REMOTE_TIMEOUT (60 s without a byte),
+  AIWF_REMOTE_ATTEMPTS (3)
 """
 
 

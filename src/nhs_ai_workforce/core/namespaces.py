@@ -21,8 +21,13 @@ SDMX_ATTRIBUTE = Namespace(vocab.SDMX_ATTRIBUTE)
 SDMX_MEASURE = Namespace(vocab.SDMX_MEASURE)
 SCHEMA = Namespace(vocab.SCHEMA)
 
-#: Graph names, one per source of triples.
+#: Graph names, one per source of triples: the graphs every build makes from the seed tables.
 GRAPHS = ("background", "reference", "mappings", "links", "ontology", "inferred")
+#: The graphs of classifications imported from user-supplied files (``aiwf import``): each is absent
+#: (empty) until its classification is imported, and left out of the dumps unless AIWF_DUMP_IMPORTS is set.
+IMPORT_GRAPHS = ("soc2020", "esco")
+#: Every graph a store may hold: the seed graphs, then the imported ones.
+ALL_GRAPHS = GRAPHS + IMPORT_GRAPHS
 
 #: What each named graph holds and where its facts come from, for pages and metadata.
 GRAPH_DESCRIPTIONS = {
@@ -35,7 +40,14 @@ GRAPH_DESCRIPTIONS = {
     "links": "Links out to GOV.UK, NHS and HEE pages, reference.data.gov.uk intervals and ONS statistical "
              "geographies, each from the checked identifiers (seeds/links.csv names the identifier row it comes from).",
     "ontology": "The aiwf ontology and the declarations of the standard terms it reuses.",
-    "inferred": "Triples entailed by the OWL-lite rules (subclasses, subproperties, inverses) from the other graphs.",
+    "inferred": "Triples entailed by the OWL-lite rules (subclasses, subproperties, inverses) from the seed graphs; "
+                "an imported classification keeps what the rules entail from it in its own graph.",
+    "soc2020": "Every group of the ONS Standard Occupational Classification 2020 (major, sub-major, minor and unit "
+               "groups, with the related job titles of each unit group), imported with `aiwf import soc2020` from the "
+               "SOC 2020 Volume 1 workbook (Office for National Statistics, Open Government Licence v3.0).",
+    "esco": "Every ESCO occupation with its preferred, alternative and hidden labels, and the ISCO-08 groups above "
+            "them, imported with `aiwf import esco` from the CSV files ESCO publishes (European Commission; this "
+            "service uses the ESCO classification of the European Commission).",
 }
 
 ONTOLOGY_VERSION = "0.1.0"
@@ -65,9 +77,9 @@ class ProjectNamespaces:
         return URIRef(f"{self.base}/id/{kind}/{key}")
 
     def graph(self, name: str) -> URIRef:
-        """The IRI of the named graph ``name`` (one of :data:`GRAPHS`)."""
-        if name not in GRAPHS:
-            raise ValueError(f"unknown graph {name!r}; expected one of {', '.join(GRAPHS)}")
+        """The IRI of the named graph ``name`` (one of :data:`ALL_GRAPHS`)."""
+        if name not in ALL_GRAPHS:
+            raise ValueError(f"unknown graph {name!r}; expected one of {', '.join(ALL_GRAPHS)}")
         return URIRef(f"{self.base}/id/graph/{name}")
 
     def prefixes(self) -> dict[str, str]:
@@ -90,13 +102,14 @@ AIWF = DEFAULT.AIWF
 
 
 def store_graphs(settings: Settings | None = None) -> frozenset[str]:
-    """The IRIs of the store's named graphs, ``{base}/id/graph/{name}``.
+    """The IRIs of the store's named graphs, ``{base}/id/graph/{name}``, the imported ones included
+    (a query may name one that has not been imported: it is empty).
 
     >>> sorted(store_graphs(Settings(base="http://example.org")))[0]
     'http://example.org/id/graph/background'
     """
     base = (settings.base if settings else DEFAULT_BASE).rstrip("/")
-    return frozenset(f"{base}/id/graph/{name}" for name in GRAPHS)
+    return frozenset(f"{base}/id/graph/{name}" for name in ALL_GRAPHS)
 
 
 def curie(iri: str, prefixes: dict[str, str], *, local: re.Pattern[str] | None = None) -> str | None:

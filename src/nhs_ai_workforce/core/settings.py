@@ -44,6 +44,9 @@ _LIMITS = (
     ("AIWF_HEADER_TIMEOUT", "header_timeout_s", float),
     ("AIWF_BODY_TIMEOUT", "body_timeout_s", float),
     ("AIWF_KEEP_BUILDS", "keep_builds", int),
+    ("AIWF_REMOTE_CONNECT_TIMEOUT", "remote_connect_timeout_s", float),
+    ("AIWF_REMOTE_TIMEOUT", "remote_timeout_s", float),
+    ("AIWF_REMOTE_ATTEMPTS", "remote_attempts", int),
 )
 
 
@@ -76,6 +79,11 @@ class Settings:
     body_timeout_s: float = 30.0  # a request body must arrive within this after its head
     trusted_proxy: str | None = None  # the proxy's address whose X-Forwarded-* headers are believed
     keep_builds: int = 3  # complete builds kept for `aiwf rollback` (at least 2: readers hold the previous)
+    dump_imports: bool = False  # the dumps (data/ and /data/) include the imported classifications' graphs
+    # calls to other servers (`aiwf publish`): seconds to connect, seconds without a byte, attempts (core/remote.py)
+    remote_connect_timeout_s: float = 10.0
+    remote_timeout_s: float = 60.0
+    remote_attempts: int = 3
 
     def __post_init__(self) -> None:
         # A relative root or store is taken against the working directory once, here, so every
@@ -151,6 +159,8 @@ class Settings:
             values["update_token"] = env["AIWF_UPDATE_TOKEN"]
         if env.get("AIWF_TRUSTED_PROXY"):
             values["trusted_proxy"] = env["AIWF_TRUSTED_PROXY"]
+        if env.get("AIWF_DUMP_IMPORTS"):
+            values["dump_imports"] = env["AIWF_DUMP_IMPORTS"].strip().lower() not in ("0", "no", "false", "off")
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

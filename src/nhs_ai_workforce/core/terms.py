@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, Graph
 
-from .namespaces import GRAPHS, ProjectNamespaces, sparql_name
+from .namespaces import ALL_GRAPHS, ProjectNamespaces, sparql_name
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 OxGraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
@@ -67,7 +67,7 @@ def graph_label(name: OxGraphName, ns: ProjectNamespaces) -> str:
     """The short name of a project graph (``background``...), else its IRI or ``(default)``."""
     if isinstance(name, ox.DefaultGraph):
         return DEFAULT_GRAPH_LABEL
-    for label in GRAPHS:
+    for label in ALL_GRAPHS:
         if name.value == str(ns.graph(label)):
             return label
     return name.value

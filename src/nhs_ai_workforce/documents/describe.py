@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, GRAPH_DESCRIPTIONS, ProjectNamespaces
 from ..core.terms import graph_label
 from ..core.vocab import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, TYPE
 from .catalogue import INFERRED, LABEL_PROPERTIES, Catalogue, short_name
@@ -160,9 +160,9 @@ class Description:
 
 
 def _graph_names(quads: Iterable[ox.Quad], ns: ProjectNamespaces) -> tuple[str, ...]:
-    """The short names of the graphs of ``quads``, in :data:`GRAPHS` order, then any others."""
+    """The short names of the graphs of ``quads``, in :data:`ALL_GRAPHS` order, then any others."""
     names = {graph_label(q.graph_name, ns) for q in quads}
-    order = {name: index for index, name in enumerate(GRAPHS)}
+    order = {name: index for index, name in enumerate(ALL_GRAPHS)}
     return tuple(sorted(names, key=lambda n: (order.get(n, len(order)), n)))
 
 
@@ -381,7 +381,7 @@ def describe(store: ox.Store, iri: str, catalogue: Catalogue, *, incoming_limit:
         notes=notes,
         citations=_citations(store, stated, catalogue, ns),
         links=_links(store, stated, catalogue),
-        graphs=tuple((name, GRAPH_DESCRIPTIONS.get(name, "")) for name in GRAPHS if name in used),
+        graphs=tuple((name, GRAPH_DESCRIPTIONS.get(name, "")) for name in ALL_GRAPHS if name in used),
         quads=tuple(quads),
         incoming_folded=folded,
     )

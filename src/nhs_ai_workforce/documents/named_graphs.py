@@ -9,12 +9,25 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..core.namespaces import GRAPH_DESCRIPTIONS, ProjectNamespaces
-from ..core.vocab import DCTERMS, RDFS, TYPE, VOID, XSD
+from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, IMPORT_GRAPHS, ProjectNamespaces
+from ..core.vocab import DCTERMS, PAV, RDFS, SPDX, TYPE, VOID, XSD
 from .catalogue import Catalogue
 from .void import dataset_iri
 
-__all__ = ["GraphSummary", "describe_graph", "graph_facts"]
+__all__ = ["GraphSummary", "Provenance", "describe_graph", "graph_facts", "present_graphs"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an imported classification's graph came from, as the graph says: licence, rights, the
+    publisher's page, version, when it was imported and its files (name, SHA-256)."""
+
+    licence: str = ""
+    rights: str = ""
+    source: str = ""
+    version: str = ""
+    imported: str = ""
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,7 @@ class GraphSummary:
     description: str
     triples: int
     classes: tuple[tuple[str, str, int], ...]
+    provenance: Provenance | None = None
 
 
 def describe_graph(store: ox.Store, name: str, catalogue: Catalogue) -> GraphSummary:
@@ -38,7 +52,31 @@ def describe_graph(store: ox.Store, name: str, catalogue: Catalogue) -> GraphSum
         for r in store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s a ?c }} }} "
                              "GROUP BY ?c ORDER BY DESC(?n) ?c")
     ]
-    return GraphSummary(name, iri, GRAPH_DESCRIPTIONS.get(name, ""), int(row["n"].value), tuple(classes))
+    return GraphSummary(name, iri, GRAPH_DESCRIPTIONS.get(name, ""), int(row["n"].value), tuple(classes),
+                        _provenance(store, iri) if name in IMPORT_GRAPHS else None)
+
+
+_PROVENANCE = {DCTERMS + "license": "licence", DCTERMS + "rights": "rights", DCTERMS + "source": "source",
+               PAV + "version": "version", PAV + "importedOn": "imported"}
+
+
+def _provenance(store: ox.Store, iri: str) -> Provenance | None:
+    """What the imported graph ``iri`` says about itself, or ``None`` if it says nothing (not imported)."""
+    found = {_PROVENANCE[row["p"].value]: row["o"].value
+             for row in store.query(f"SELECT ?p ?o {{ GRAPH <{iri}> {{ <{iri}> ?p ?o }} }}")
+             if row["p"].value in _PROVENANCE}
+    files = tuple(sorted(
+        (row["name"].value, row["sha"].value)
+        for row in store.query(f"SELECT ?name ?sha {{ GRAPH <{iri}> {{ <{iri}> <{PAV}importedFrom> ?file . "
+                               f"?file <{SPDX}fileName> ?name ; <{SPDX}checksum>/<{SPDX}checksumValue> ?sha }} }}")))
+    return Provenance(**found, files=files) if found or files else None
+
+
+def present_graphs(store: ox.Store, base: str) -> tuple[str, ...]:
+    """The seed graphs and the imported classifications' graphs that ``store`` holds, in that order."""
+    ns = ProjectNamespaces(base)
+    return GRAPHS + tuple(name for name in IMPORT_GRAPHS
+                          if store.query(f"ASK {{ GRAPH <{ns.graph(name)}> {{ ?s ?p ?o }} }}"))
 
 
 def graph_facts(summary: GraphSummary, base: str) -> list[ox.Triple]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, GRAPH_DESCRIPTIONS, ProjectNamespaces
 from ..core.vocab import DCTERMS, SKOS, SSSOM
 from .stats import graph_counts, triple_count
 
@@ -78,10 +78,10 @@ class Overview:
 def collect_overview(store: ox.Store, ns: ProjectNamespaces, build_id: str | None = None) -> Overview:
     """Count triples per named graph and things per main kind, and title the starting points."""
     graphs = [
-        GraphCount(name, str(ns.graph(name)) if name in GRAPHS else name, GRAPH_DESCRIPTIONS.get(name, ""), n)
+        GraphCount(name, str(ns.graph(name)) if name in ALL_GRAPHS else name, GRAPH_DESCRIPTIONS.get(name, ""), n)
         for name, n in graph_counts(store, ns)
     ]
-    order = {name: i for i, name in enumerate(GRAPHS)}
+    order = {name: i for i, name in enumerate(ALL_GRAPHS)}
     graphs.sort(key=lambda graph: (order.get(graph.name, len(order)), graph.name))
     return Overview(build_id, graphs, triple_count(store), kind_counts(store, ns), titles(store, ns))
 

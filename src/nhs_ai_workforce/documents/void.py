@@ -3,7 +3,11 @@
 The counts (:func:`~.void_statistics.statistics`) are described under the served base
 (:func:`describe`): the dataset is ``{base}/data/void#dataset``, and its distributions,
 partitions, linksets and link targets are other fragments of the same document
-(``{base}/data/void``). Each named graph is a ``void:subset`` named by the graph's own IRI.
+(``{base}/data/void``). Each named graph is a ``void:subset`` named by the graph's own IRI; an
+imported classification's subset also says what its graph says about itself: its licence
+(``dcterms:license``, ``dcterms:rights``), publisher's page (``dcterms:source``), version
+(``pav:version``), when it was imported (``pav:importedOn``) and the files it was read from
+(``pav:importedFrom``, with their SHA-256).
 """
 
 from __future__ import annotations
@@ -265,6 +269,8 @@ def _graph_subsets(g: _Graph, dataset: str, base: str, stats: Statistics, dumps:
         g.add(graph.iri, VOID + "distinctObjects", _typed(graph.objects, "integer"))
         if graph.name in files:
             g.add(graph.iri, VOID + "dataDump", f"{base}/data/{files[graph.name].name}")
+        # An imported classification's own statements: its licence, rights, source, version and files.
+        g.triples.extend(graph.described)
 
 
 def _linksets(g: _Graph, dataset: str, doc: str, stats: Statistics, prefixes: dict[str, str]) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ..core.namespaces import GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, IMPORT_GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
 from ..core.settings import Settings
 from ..core.vocab import RDFS
 
@@ -122,13 +123,19 @@ class Linkset:
 
 @dataclass(frozen=True)
 class GraphSubset:
-    """One named graph of the store and its counts; ``name`` is the short name of a project graph."""
+    """One named graph of the store and its counts; ``name`` is the short name of a project graph.
+
+    ``described`` holds what an imported classification's graph says about itself (its licence,
+    rights, source, version, import time and files: the subjects are the graph and its ``#``
+    fragments), which the description repeats.
+    """
 
     iri: str
     name: str | None
     triples: int
     subjects: int
     objects: int
+    described: tuple[ox.Triple, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -175,9 +182,14 @@ _PROPERTIES = """SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?subjects) (C
 { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } } GROUP BY ?p ORDER BY ?p"""
 _GRAPHS = """SELECT ?g (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
 { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"""
-_LINKS = """SELECT ?p (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o
-  FILTER(isIRI(?o) && STRSTARTS(STR(?s), %(space)s) && REGEX(STR(?o), %(pattern)s) && !REGEX(STR(?s), %(pattern)s)) } }
-GROUP BY ?p ORDER BY DESC(?n) ?p"""
+#: What a graph says about itself and its ``#`` fragments (up to two steps away), for the imported graphs.
+_DESCRIBED = """SELECT ?g ?s ?p ?o { VALUES ?g { %s } GRAPH ?g {
+  { ?g ?p ?o BIND(?g AS ?s) }
+  UNION { ?g ?q ?s . ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?g), "#"))) }
+  UNION { ?g ?q ?x . ?x ?r ?s . ?s ?p ?o FILTER(isIRI(?x) && STRSTARTS(STR(?x), CONCAT(STR(?g), "#"))
+                                               && isIRI(?s) && STRSTARTS(STR(?s), CONCAT(STR(?g), "#"))) } } }"""
+#: The triples that may be links: subject under the base, object an IRI (each target's pattern picks its own).
+_LINK_CANDIDATES = "SELECT DISTINCT ?s ?p ?o { ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?s), %s)) }"
 _TARGET_ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o FILTER(REGEX(STR(?s), %s)) }"
 
 
@@ -201,7 +213,7 @@ def statistics(store: ox.Store, settings: Settings) -> Statistics:
         classes=classes,
         properties=properties,
         graphs=_graphs(store, ns),
-        linksets=tuple(ls for ls in (_linkset(store, t, ns) for t in targets(ns.base)) if ls.predicates),
+        linksets=_linksets(store, ns),
         vocabularies=_vocabularies(store, ns, [p.iri for p in (*classes, *properties)]),
         examples=tuple(iri for iri in examples
                        if store.query(f"ASK {{ <{iri}> ?p ?o }}", use_default_graph_as_union=True)),
@@ -211,20 +223,40 @@ def statistics(store: ox.Store, settings: Settings) -> Statistics:
 
 def _graphs(store: ox.Store, ns: ProjectNamespaces) -> tuple[GraphSubset, ...]:
     """Every named graph with its counts: the project graphs in their usual order, then others by IRI."""
-    names = {str(ns.graph(name)): name for name in GRAPHS}
+    names = {str(ns.graph(name)): name for name in ALL_GRAPHS}
+    described: dict[str, list[ox.Triple]] = {}
+    values = " ".join(f"<{ns.graph(name)}>" for name in IMPORT_GRAPHS)
+    for row in store.query(_DESCRIBED % values):
+        triple = ox.Triple(row["s"], row["p"], row["o"])
+        if triple not in described.setdefault(row["g"].value, []):
+            described[row["g"].value].append(triple)
     rows = store.query(_GRAPHS)
     subsets = [GraphSubset(row["g"].value, names.get(row["g"].value), _int(row["n"]), _int(row["subjects"]),
-                           _int(row["objects"])) for row in rows if isinstance(row["g"], ox.NamedNode)]
-    order = {name: index for index, name in enumerate(GRAPHS)}
+                           _int(row["objects"]), tuple(described.get(row["g"].value, ())))
+               for row in rows if isinstance(row["g"], ox.NamedNode)]
+    order = {name: index for index, name in enumerate(ALL_GRAPHS)}
     return tuple(sorted(subsets, key=lambda g: (order.get(g.name, len(order)), g.iri)))
 
 
-def _linkset(store: ox.Store, target: Target, ns: ProjectNamespaces) -> Linkset:
-    """The links from this dataset's things to ``target``, counted per predicate."""
-    pattern = _string(target.pattern)
-    rows = _rows(store, _LINKS % {"space": _string(ns.base + "/"), "pattern": pattern})
-    entities = _count(store, _TARGET_ENTITIES % pattern) if target.internal else None
-    return Linkset(target, tuple((row["p"].value, _int(row["n"])) for row in rows), entities)
+def _linksets(store: ox.Store, ns: ProjectNamespaces) -> tuple[Linkset, ...]:
+    """The links from this dataset's things to each target that has some, counted per predicate.
+
+    One scan finds the candidate triples; each target's pattern (valid in Python as in SPARQL
+    ``REGEX``) then picks those whose object is its IRI and whose subject is not, so the cost does
+    not grow with the number of targets times the size of the store (an imported classification
+    adds a hundred thousand triples).
+    """
+    rows = [(row["s"].value, row["p"].value, row["o"].value)
+            for row in _rows(store, _LINK_CANDIDATES % _string(ns.base + "/"))]
+    found = []
+    for target in targets(ns.base):
+        pattern = re.compile(target.pattern)
+        counts = Counter(p for s, p, o in rows if pattern.search(o) and not pattern.search(s))
+        if not counts:
+            continue
+        entities = _count(store, _TARGET_ENTITIES % _string(target.pattern)) if target.internal else None
+        found.append(Linkset(target, tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))), entities))
+    return tuple(found)
 
 
 def _vocabularies(store: ox.Store, ns: ProjectNamespaces, terms: Sequence[str]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from .errors import BuildFailed, SeedError
 from .locations import Location
 from .publish import BuildResult, Report, Steps, check, default_steps, publish, timed
 
-__all__ = ["BuildFailed", "BuildResult", "Steps", "build", "default_steps", "validate_only"]
+__all__ = ["BuildFailed", "BuildResult", "Steps", "build", "default_steps", "sources", "validate_only"]
 
 
 @dataclass
@@ -40,6 +40,16 @@ def _convert(settings: Settings, steps: Steps, timings: dict[str, float]) -> _So
     with timed(timings, "changes"):
         dataset, locations = replay(converted.dataset, settings, dict(getattr(converted, "locations", {}) or {}))
     return _Sources(dataset, locations)
+
+
+def sources(settings: Settings, *, steps: Steps | None = None,
+            timings: dict[str, float] | None = None) -> tuple[Dataset, dict[URIRef, Location]]:
+    """The dataset a build publishes from the seeds (converted, changes replayed) and where each subject came from.
+
+    :raises BuildFailed: if the seed tables cannot be read or a change file does not apply.
+    """
+    converted = _convert(settings, steps or default_steps(), {} if timings is None else timings)
+    return converted.dataset, converted.locations
 
 
 def validate_only(settings: Settings, *, steps: Steps | None = None) -> Report:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Literal, URIRef
 
-from ..core.namespaces import ProjectNamespaces, store_graphs
+from ..core.namespaces import IMPORT_GRAPHS, ProjectNamespaces, store_graphs
 from ..core.settings import Settings
 from ..core.terms import graph_name, to_oxigraph
 from .errors import BuildFailed, Problem
@@ -165,8 +165,10 @@ def _sync_dir(folder: Path) -> None:
 
 
 def writable_graphs(settings: Settings) -> frozenset[str]:
-    """The graphs an update may write: the store's, except ``inferred`` (the build recomputes it)."""
-    return store_graphs(settings) - {str(ProjectNamespaces(settings.base).graph("inferred"))}
+    """The graphs an update may write: the store's, except ``inferred`` (the build recomputes it) and
+    the imported classifications' (``aiwf import`` replaces them)."""
+    ns = ProjectNamespaces(settings.base)
+    return store_graphs(settings) - {str(ns.graph(name)) for name in ("inferred", *IMPORT_GRAPHS)}
 
 
 def outside_graphs(store: ox.Store, allowed: frozenset[str]) -> list[str]:

@@ -1,10 +1,12 @@
-"""Publishing a dataset: infer -> validate -> load -> dumps -> swap, the one path to a served store.
+"""Publishing a dataset: infer -> validate -> imports -> load -> dumps -> swap, the one path to a served store.
 
-``aiwf build`` (seed tables) and ``POST /update`` (an edited copy of the live store) both end
-here. Nothing is published unless every step succeeds: SHACL violations raise
-:class:`~.errors.BuildFailed` and leave the live store and ``data/`` exactly as they were. The
-rdflib dataset is converted to pyoxigraph quads once, and those quads feed both the store and
-the dumps.
+``aiwf build`` (seed tables), ``POST /update`` (an edited copy of the live store) and ``aiwf import``
+(a new classification) all end here. Nothing is published unless every step succeeds: SHACL
+violations raise :class:`~.errors.BuildFailed` and leave the live store and ``data/`` exactly as
+they were. The rdflib dataset is converted to pyoxigraph quads once, and those quads feed both the
+store and the dumps. The imported classifications (:mod:`.imported`) join the seed graphs after
+inference and validation, each in its own graph, and reach the dumps only with
+``AIWF_DUMP_IMPORTS`` set.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from ..core.namespaces import ProjectNamespaces
 from ..core.settings import Settings
 from ..core.terms import graph_label, oxigraph_quads
 from ..store import builds, dumps
+from ..store import imports as import_records
 from .errors import BuildFailed, Problem
+from .imported import Attached, Pending, attach, recorded
 
 
 class Report(Protocol):
@@ -63,6 +67,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     graph_counts: dict[str, int] = field(default_factory=dict)
     inferred: int = 0
+    imports: Attached = field(default_factory=Attached)
     warnings: list[Problem] = field(default_factory=list)
     dumps: list[Path] = field(default_factory=list)
 
@@ -110,11 +115,15 @@ def publish(
     timings: dict[str, float] | None = None,
     swap: bool = True,
     lock: bool = True,
+    imports: list[Pending] | None = None,
 ) -> BuildResult:
-    """Infer, validate, load ``dataset`` as a new store, write the dumps and swap it in.
+    """Infer, validate, load ``dataset`` and the imported classifications as a new store, write the dumps
+    and swap it in.
 
     :param swap: swap the new store in; when false the caller swaps ``store_dir`` itself.
     :param lock: take the build lock; false when the caller already holds it.
+    :param imports: the classifications to add; by default those recorded under ``var/imports/``, and
+        then what checking them found is kept for the next build.
     :raises BuildFailed: with every SHACL violation; nothing is written.
     """
     steps = steps or default_steps()
@@ -124,8 +133,12 @@ def publish(
         raise BuildFailed(report.problems)
     with builds.build_lock(settings) if lock else contextlib.nullcontext():
         remove_leftovers(settings)
+        with timed(timings, "imports"):
+            attached = attach(recorded(settings) if imports is None else imports, dataset, settings)
+            if imports is None:
+                attached.keep(settings)
         with timed(timings, "store"):
-            quads = list(oxigraph_quads(dataset))
+            quads = list(oxigraph_quads(dataset)) + attached.quads
             new_dir = builds.load_store(quads, settings, build_id=build_id)
         try:
             staged = None
@@ -144,6 +157,7 @@ def publish(
         timings=timings,
         graph_counts=_graph_counts(quads, ProjectNamespaces(settings.base)),
         inferred=inferred,
+        imports=attached,
         warnings=list(report.warnings),
         dumps=written,
     )
@@ -156,6 +170,7 @@ def remove_leftovers(settings: Settings) -> None:
     """
     builds.remove_leftovers(settings)
     dumps.remove_staging(settings)
+    import_records.remove_staging(settings)
 
 
 def _swap_and_commit(new_dir: Path, staged, settings: Settings, timings: dict[str, float]) -> list[Path]:

@@ -2,7 +2,8 @@
 
 The update runs on an in-memory copy of the live store's asserted graphs (the ``inferred``
 graph is left out: it is recomputed afterwards, and a build replays the change on the asserted
-graphs too), in a child process capped at ``settings.update_memory_mb`` of address space and
+graphs too; so are the imported classifications, which publishing adds back from
+``var/imports``), in a child process capped at ``settings.update_memory_mb`` of address space and
 killed after ``settings.update_time_limit_s``. An update that removes more than
 ``settings.update_max_removed_share`` of the asserted triples is refused (409) unless the
 caller confirmed it. The copy must keep every triple in one of the store's graphs; then
@@ -24,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from ..core.errors import BadRequest, ServiceError, TimedOut, Unavailable
-from ..core.namespaces import ProjectNamespaces
+from ..core.namespaces import IMPORT_GRAPHS, ProjectNamespaces
 from ..core.processes import ProcessTimedOut, limit_memory, run_in_process
 from ..core.settings import Settings
 from ..store import builds
@@ -142,9 +143,12 @@ def _prepare(settings: Settings, text: str, build_id: str, confirmed: bool) -> U
         source = open_store(settings)
     except NoStoreError as error:
         raise Unavailable(str(error)) from None
-    inferred = ox.NamedNode(str(ProjectNamespaces(settings.base).graph("inferred")))
+    ns = ProjectNamespaces(settings.base)
+    # The inferred graph is recomputed and the imported classifications are added back from var/imports.
+    derived = {ox.NamedNode(str(ns.graph(name))) for name in ("inferred", *IMPORT_GRAPHS)}
     memory = ox.Store()
-    memory.bulk_extend(quad for quad in source.quads_for_pattern(None, None, None, None) if quad.graph_name != inferred)
+    memory.bulk_extend(quad for quad in source.quads_for_pattern(None, None, None, None)
+                       if quad.graph_name not in derived)
     del source
     before = set(memory)
     try:

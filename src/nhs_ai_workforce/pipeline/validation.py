@@ -29,18 +29,20 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from ..core.namespaces import GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, STANDARD_PREFIXES, ProjectNamespaces
 from ..core.settings import DEFAULT_BASE, Settings
 from .errors import Problem
 from .locations import Location
 from .rebase import rebase_graph
 from .tables import EXTERNAL, NOTE, STATED_IN, TABLES, Table
 
-__all__ = ["SHAPES_FILES", "ShapeResult", "ShapesError", "ValidationReport", "load_shapes",
+__all__ = ["CLASSIFICATION_SHAPES", "SHAPES_FILES", "ShapeResult", "ShapesError", "ValidationReport", "load_shapes",
            "merged_graph", "shape_name", "validate"]
 
 #: The shapes files under ``settings.shapes_dir``: mandatory, then recommended.
 SHAPES_FILES = ("violations.ttl", "warnings.ttl")
+#: The shapes of the classifications imported from user-supplied files (:mod:`.imports`).
+CLASSIFICATION_SHAPES = ("classifications.ttl",)
 
 #: How long a literal value may be in a report line before it is cut short.
 VALUE_WIDTH = 80
@@ -86,14 +88,15 @@ class ValidationReport:
 
 # -- shapes and data ---------------------------------------------------------------------
 
-def load_shapes(settings: Settings) -> Graph:
-    """Both shapes files, moved under ``settings.base`` if it is not the default base.
+def load_shapes(settings: Settings, files: tuple[str, ...] = SHAPES_FILES) -> Graph:
+    """The shapes ``files`` (by default both seed shapes files), moved under ``settings.base`` if it
+    is not the default base.
 
     Besides the IRIs, the namespaces that SHACL-SPARQL prefix declarations give as
     ``xsd:anyURI`` literals are moved too, so that the SPARQL constraints still match.
     """
     shapes = Graph()
-    for name in SHAPES_FILES:
+    for name in files:
         try:
             shapes.parse(settings.shapes_dir / name, format="turtle")
         except (OSError, SyntaxError, ValueError) as error:
@@ -284,7 +287,7 @@ class _Locator:
     def __init__(self, dataset: Dataset, settings: Settings, names: _Names,
                  locations: dict[URIRef, Location], columns: dict[tuple[URIRef, URIRef], str]) -> None:
         self.ns = ProjectNamespaces(settings.base)
-        self.graphs = [(name, dataset.graph(self.ns.graph(name))) for name in GRAPHS]
+        self.graphs = [(name, dataset.graph(self.ns.graph(name))) for name in ALL_GRAPHS]
         self.seeds_dir = settings.seeds_dir
         self.names = names
         self.locations = locations
@@ -371,17 +374,20 @@ def validate(
     settings: Settings,
     locations: dict[URIRef, Location],
     columns: dict[tuple[URIRef, URIRef], str] | None = None,
+    *,
+    shapes_files: tuple[str, ...] = SHAPES_FILES,
 ) -> ValidationReport:
     """Check ``dataset`` against the shapes and say where each problem is in the seeds.
 
     :param locations: the seed file and row of each subject (``Converted.locations``).
     :param columns: the column that filled each (subject, predicate) (``Converted.columns``);
         without it, columns are found from the table definitions where that is unambiguous.
+    :param shapes_files: the shapes files to check against (:data:`CLASSIFICATION_SHAPES` for imports).
     :returns: a report; ``conforms`` is false when any ``sh:Violation`` was found.
     :raises ShapesError: if the shapes files cannot be read or used.
     """
     start = time.perf_counter()
-    shapes = load_shapes(settings)
+    shapes = load_shapes(settings, shapes_files)
     data = merged_graph(dataset)
     # inplace: the merged graph is ours to lose, so pySHACL need not copy it first.
     _, report_graph, report_text = pyshacl.validate(

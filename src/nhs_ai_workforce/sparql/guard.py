@@ -24,7 +24,8 @@ layer answers 403 to update *operations*)
 ``named-graph-uri`` parameters. The graphs of the store are the ones the caller passes as
 ``allowed_graphs`` (the query workers pass the named graphs of the store they run on, plus
 the project's), else the project's graphs ``{base}/id/graph/{name}`` for the names in
-:data:`~nhs_ai_workforce.core.namespaces.GRAPHS` under ``settings.base``. Without either,
+:data:`~nhs_ai_workforce.core.namespaces.ALL_GRAPHS` under ``settings.base`` (an imported
+classification's graph is allowed before it is imported: it is empty). Without either,
 :func:`check_query` leaves ``FROM`` to the executor, which checks it against the store
 before running the query (:mod:`.pool`). Neither Oxigraph nor this code ever dereferences
 a graph name, so an IRI that is refused is never fetched.

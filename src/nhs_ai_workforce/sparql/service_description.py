@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from ..core.formats import RDF_SYNTAXES, RESULT_SYNTAXES
-from ..core.namespaces import GRAPHS, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
 from ..core.vocab import DCTERMS, ENTAILMENT, FORMATS, RDF, RDFS, SD, SH, VOID, XSD
 
@@ -73,7 +73,7 @@ class DatasetCounts:
 def count_dataset(store: ox.Store, ns: ProjectNamespaces | None = None) -> DatasetCounts:
     """Count the triples of the union default graph and of every named graph in ``store``.
 
-    The project's graphs (:data:`~nhs_ai_workforce.core.namespaces.GRAPHS`) come first, in
+    The project's graphs (:data:`~nhs_ai_workforce.core.namespaces.ALL_GRAPHS`) come first, in
     their usual order, then any other graph by IRI.
 
     >>> store = ox.Store()
@@ -96,7 +96,7 @@ def count_dataset(store: ox.Store, ns: ProjectNamespaces | None = None) -> Datas
             )
         )
     )
-    order = {str(ns.graph(name)): index for index, name in enumerate(GRAPHS)}
+    order = {str(ns.graph(name)): index for index, name in enumerate(ALL_GRAPHS)}
     names = sorted(per_graph, key=lambda iri: (order.get(iri, len(order)), iri))
     return DatasetCounts(int(union["n"].value), tuple((iri, per_graph[iri]) for iri in names))
 
@@ -228,7 +228,7 @@ def _dataset(service: ox.NamedNode, settings: Settings, counts: DatasetCounts) -
         ox.Triple(default, void_triples, _literal(counts.default_graph, "integer")),
         ox.Triple(default, comment, ox.Literal("The union of all named graphs.", language="en")),
     ]
-    names = {str(ProjectNamespaces(settings.base).graph(name)): name for name in GRAPHS}
+    names = {str(ProjectNamespaces(settings.base).graph(name)): name for name in ALL_GRAPHS}
     for index, (iri, count) in enumerate(counts.named_graphs):
         entry, graph = ox.BlankNode(f"namedGraph{index}"), ox.BlankNode(f"graph{index}")
         triples += [

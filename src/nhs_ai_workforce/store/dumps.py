@@ -31,7 +31,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from ..core.formats import by_name
-from ..core.namespaces import GRAPHS, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, IMPORT_GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
 from ..core.terms import BlankNodeError
 from ..core.vocab import TYPE
@@ -147,16 +147,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def published_quads(quads: Iterable[ox.Quad], settings: Settings) -> Iterator[ox.Quad]:
+    """``quads`` without the imported classifications' graphs, unless ``settings.dump_imports``
+    (``AIWF_DUMP_IMPORTS``): by default the dumps hold what the seed tables give, byte for byte."""
+    if settings.dump_imports:
+        yield from quads
+        return
+    ns = ProjectNamespaces(settings.base)
+    imported = {ox.NamedNode(str(ns.graph(name))) for name in IMPORT_GRAPHS}
+    yield from (quad for quad in quads if quad.graph_name not in imported)
+
+
 def dump_files(quads: Iterable[ox.Quad], settings: Settings) -> dict[Path, bytes]:
     """The bytes of every published dump of ``quads``, by path, without writing anything.
 
-    :raises DumpError: for triples in the default graph or in a graph not in ``GRAPHS``.
+    The imported classifications' graphs are left out unless ``settings.dump_imports``.
+
+    :raises DumpError: for triples in the default graph or in a graph not in ``ALL_GRAPHS``.
     :raises BlankNodeError: if the dataset contains blank nodes.
     """
     ns = ProjectNamespaces(settings.base)
-    names = {ox.NamedNode(str(ns.graph(name))): name for name in GRAPHS}
+    names = {ox.NamedNode(str(ns.graph(name))): name for name in ALL_GRAPHS}
     by_graph: dict[str, list[ox.Quad]] = {}
-    for quad in quads:
+    for quad in published_quads(quads, settings):
         if any(isinstance(term, ox.BlankNode) for term in (quad.subject, quad.object, quad.graph_name)):
             raise BlankNodeError(f"blank node found in {quad}; every resource needs an IRI")
         name = names.get(quad.graph_name)  # type: ignore[call-overload]
@@ -183,7 +196,7 @@ def stage_dumps(quads: Iterable[ox.Quad], settings: Settings) -> StagedFiles:
     :raises OSError: if a file cannot be written; the staging directory is removed.
     """
     files = dump_files(quads, settings)
-    stale = [path for path in (settings.data_dir / GRAPHS_DIR / f"{name}.ttl" for name in GRAPHS)
+    stale = [path for path in (settings.data_dir / GRAPHS_DIR / f"{name}.ttl" for name in ALL_GRAPHS)
              if path not in files]
     return StagedFiles(files, settings.data_dir, stale=stale)
 
@@ -293,12 +306,12 @@ def render_served_dumps(quads: Iterable[ox.Quad], ns: ProjectNamespaces) -> list
         files.append(_entry(name, label, media_type, statements, data))
         files.append(_entry(name + GZIP_SUFFIX, f"{label}, gzip", media_type, statements, gzip_bytes(data),
                             compressed=True))
-    names = {ox.NamedNode(str(ns.graph(name))): name for name in GRAPHS}
+    names = {ox.NamedNode(str(ns.graph(name))): name for name in ALL_GRAPHS}
     by_graph: dict[str, list[ox.Quad]] = {}
     for quad in quads:
         if quad.graph_name in names:
             by_graph.setdefault(names[quad.graph_name], []).append(quad)  # type: ignore[index]
-    for name in GRAPHS:
+    for name in ALL_GRAPHS:
         if name in by_graph:
             data = render_turtle(by_graph[name], prefixes)
             files.append(_entry(f"{GRAPHS_DIR}/{name}.ttl", f"Turtle, graph {name}", "text/turtle",
@@ -353,7 +366,7 @@ class ServedDumps:
             self.root.mkdir(parents=True, exist_ok=True)
             with (self.root / f".{build_id}.lock").open("a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                found = _read_manifest(directory, build_id)
+                found = _read_manifest(directory, build_id, self.settings.dump_imports)
                 if found is None:
                     found = self._write(store, build_id, directory)
                     self._prune(keep=build_id)
@@ -363,7 +376,7 @@ class ServedDumps:
             return DumpSet(build_id, tuple(f for f, _ in rendered), None, {f.name: d for f, d in rendered})
 
     def _render(self, store: ox.Store) -> list[tuple[DumpFile, bytes]]:
-        return render_served_dumps(store.quads_for_pattern(None, None, None, None),
+        return render_served_dumps(published_quads(store.quads_for_pattern(None, None, None, None), self.settings),
                                    ProjectNamespaces(self.settings.base))
 
     def _write(self, store: ox.Store, build_id: str, directory: Path) -> DumpSet:
@@ -371,7 +384,7 @@ class ServedDumps:
         for file, data in rendered:
             write_atomic(directory / file.name, data)
         files = tuple(file for file, _ in rendered)
-        manifest = {"build": build_id, "files": [asdict(file) for file in files]}
+        manifest = {"build": build_id, "imports": self.settings.dump_imports, "files": [asdict(file) for file in files]}
         write_atomic(directory / MANIFEST, json.dumps(manifest, indent=1).encode())
         return DumpSet(build_id, files, directory)
 
@@ -387,13 +400,16 @@ class ServedDumps:
                     path.unlink(missing_ok=True)
 
 
-def _read_manifest(directory: Path, build_id: str) -> DumpSet | None:
-    """The dumps recorded in ``directory``'s manifest, if it is complete and for ``build_id``."""
+def _read_manifest(directory: Path, build_id: str, imports: bool = False) -> DumpSet | None:
+    """The dumps recorded in ``directory``'s manifest, if it is complete, for ``build_id`` and with (or
+    without) the imported graphs as ``imports`` says."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     files = tuple(DumpFile(**entry) for entry in manifest.get("files", ()))
-    if manifest.get("build") != build_id or not all((directory / f.name).is_file() for f in files):
+    if manifest.get("build") != build_id or bool(manifest.get("imports")) != imports:
+        return None
+    if not all((directory / f.name).is_file() for f in files):
         return None
     return DumpSet(build_id, files, directory)

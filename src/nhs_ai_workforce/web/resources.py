@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, render_template, request
 
 from ..core.formats import HTML, by_name
-from ..core.namespaces import GRAPH_DESCRIPTIONS, GRAPHS, ProjectNamespaces
+from ..core.namespaces import ALL_GRAPHS, GRAPH_DESCRIPTIONS, ProjectNamespaces
 from ..documents import describe as ds
 from ..documents import named_graphs
 from ..documents.catalogue import Catalogue, read_catalogue
@@ -64,7 +64,7 @@ def _store() -> tuple[ox.Store, Catalogue]:
 
 
 def _is_graph(kind: str, key: str) -> bool:
-    return kind == "graph" and key in GRAPHS
+    return kind == "graph" and key in ALL_GRAPHS
 
 
 # -- /id/: the things themselves ------------------------------------------------------------------
@@ -237,21 +237,24 @@ def _not_found(catalogue: Catalogue, kind: str, key: str) -> Response:
 @blueprint.get("/doc/")
 def browse() -> Response:
     """The kinds of thing with their counts, the named graphs, and a search over every label."""
-    _, catalogue = _store()
+    store, catalogue = _store()
     text = request.args.get("q", "").strip()
     found = catalogue.members(None, text) if text else []
     nearest = catalogue.nearest(text) if text and not found else []
-    return _page("browse.html", kinds=catalogue.kinds(), graphs=GRAPHS, text=text, kind=None,
+    present = named_graphs.present_graphs(store, _ns().base)
+    return _page("browse.html", kinds=catalogue.kinds(), graphs=ALL_GRAPHS, present=present, text=text, kind=None,
                  entries=found[:BROWSE_LIMIT], total=len(found), nearest=nearest)
 
 
 @blueprint.get("/doc/<kind>/")
 def browse_kind(kind: str) -> Response:
     """The things of one kind, by label; ``?q=`` keeps those whose label or key contains the text."""
-    _, catalogue = _store()
+    store, catalogue = _store()
     text = request.args.get("q", "").strip()
     if kind == "graph":
-        return _page("browse.html", kinds=None, graphs=GRAPHS, text="", kind=kind, entries=None, total=0, nearest=[])
+        present = named_graphs.present_graphs(store, _ns().base)
+        return _page("browse.html", kinds=None, graphs=ALL_GRAPHS, present=present, text="", kind=kind, entries=None,
+                     total=0, nearest=[])
     if kind not in {k for k, _, _ in catalogue.kinds()}:
         return _not_found(catalogue, kind, "")
     found = catalogue.members(kind, text)

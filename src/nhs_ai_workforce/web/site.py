@@ -14,8 +14,9 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
 
-from ..core.namespaces import GRAPHS, ProjectNamespaces
+from ..core.namespaces import ProjectNamespaces
 from ..documents.catalogue import Catalogue, read_catalogue
+from ..documents.named_graphs import present_graphs
 from ..store.live import build_time
 from .conditional import conditional
 from .state import state
@@ -27,8 +28,8 @@ SITEMAP_LIMIT = 50_000
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
-def doc_paths(catalogue: Catalogue) -> list[str]:
-    """The site paths of the home page, the browse pages, the graphs and each thing's ``/doc/`` page."""
+def doc_paths(catalogue: Catalogue, graphs: tuple[str, ...]) -> list[str]:
+    """The site paths of the home page, the browse pages, the named ``graphs`` and each thing's ``/doc/`` page."""
     prefix = catalogue.base.rstrip("/") + "/id/"
     things = sorted(
         "/doc/" + quote(iri[len(prefix):], safe=_PATH_SAFE)
@@ -36,8 +37,8 @@ def doc_paths(catalogue: Catalogue) -> list[str]:
         if iri.startswith(prefix) and kind != "graph"
     )
     kinds = [f"/doc/{quote(kind, safe='')}/" for kind, _, _ in catalogue.kinds() if kind != "graph"]
-    graphs = [f"/doc/graph/{name}" for name in GRAPHS]
-    return ["/", "/doc/", *kinds, *graphs, *things][:SITEMAP_LIMIT]
+    pages = [f"/doc/graph/{name}" for name in graphs]
+    return ["/", "/doc/", *kinds, *pages, *things][:SITEMAP_LIMIT]
 
 
 def _paths() -> tuple[list[str], str | None]:
@@ -45,7 +46,8 @@ def _paths() -> tuple[list[str], str | None]:
     current = state().store
     ns = ProjectNamespaces(state().settings.base)
     catalogue = current.derived(("catalogue", ns.base), lambda store, _build: read_catalogue(store, ns))
-    return current.derived(("sitemap", ns.base), lambda _store, build: (doc_paths(catalogue), build))
+    return current.derived(("sitemap", ns.base),
+                           lambda store, build: (doc_paths(catalogue, present_graphs(store, ns.base)), build))
 
 
 @blueprint.get("/sitemap.xml")
