@@ -57,6 +57,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import reconcile_classifications as classifications  # noqa: E402
+
 from nhs_ai_workforce.core.settings import Settings  # noqa: E402
 from nhs_ai_workforce.reconcile import Reconciler, load_catalogue  # noqa: E402
 from nhs_ai_workforce.store.live import open_store  # noqa: E402
@@ -74,8 +76,9 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def open_or_build(store: str | None):
-    """The store at ``store``, or a fresh build of the seeds in a temporary directory."""
+def open_or_build(store: str | None, reference: Path | None = None):
+    """The store at ``store``, or a fresh build of the seeds in a temporary directory, with SOC 2020
+    and ESCO imported from ``reference`` when its files are there."""
     settings = Settings()
     if store:
         settings = settings.with_(store_dir=Path(store))
@@ -85,6 +88,8 @@ def open_or_build(store: str | None):
     temporary = tempfile.TemporaryDirectory(prefix="aiwf-eval-")
     settings = settings.with_(store_dir=Path(temporary.name) / "store")
     build(settings, write_dumps=False)
+    if reference is not None:
+        classifications.import_reference(settings.store_dir, reference)
     return open_store(settings), settings, temporary
 
 
@@ -292,9 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list every error and false match")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--reference", type=Path, default=classifications.REFERENCE,
+                        help="the published SOC 2020 and ESCO files, imported into the temporary store")
     args = parser.parse_args(argv)
 
-    store, settings, temporary = open_or_build(args.store)
+    store, settings, temporary = open_or_build(args.store, args.reference)
     try:
         start = time.perf_counter()
         reconciler = Reconciler(load_catalogue(store, base=settings.base))
@@ -302,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         titles, unrelated = read_rows(args.titles), read_rows(args.unrelated)
         result = evaluate(reconciler, titles, unrelated, settings.base)
         result["trust"] = trust(reconciler, titles, read_rows(args.soc_titles), unrelated, settings.base)
+        result["classifications"] = classifications.evaluate(reconciler, read_rows(args.soc_titles))
     finally:
         del store
         if temporary is not None:
@@ -312,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(report(result, show_errors=args.errors, index_seconds=index_seconds))
         print(trust_report(result["trust"], show_errors=args.errors))
+        print(classifications.report(result["classifications"], show_errors=args.errors))
     overall = result["trust"]["all"]
     missed = (result["precision_at_1"] < TARGET_P_AT_1 or result["false_match_rate"] > TARGET_FALSE_MATCHES
               or overall.get("auto_match_precision", 1.0) < TARGET_AUTO_MATCH_PRECISION

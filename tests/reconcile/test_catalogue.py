@@ -25,7 +25,8 @@ def catalogue(store) -> Catalogue:
 
 def test_the_catalogue_holds_every_kind_of_candidate(catalogue) -> None:
     kinds = {entity.kind.key for entity in catalogue.entities.values()}
-    assert kinds == {"role", "workforce-group", "organisation", "initiative"}
+    # the project's four kinds, and the classifications' members the seeds name
+    assert kinds == {"role", "workforce-group", "organisation", "initiative", "soc2020", "esco", "isco"}
     ids = {iri.removeprefix(ID) for iri in catalogue.entities}
     assert {"role/data-analyst", "workforce-group/medic-cardiology", "organisation/health-education-england",
             "initiative/topol-review"} <= ids

@@ -50,6 +50,8 @@ ROLE = f"{BASE}/def/aiwf/RoleConcept"
 GROUP = f"{BASE}/def/aiwf/WorkforceGroup"
 ORGANISATION = "http://www.w3.org/ns/org#Organization"
 INITIATIVE = f"{BASE}/def/aiwf/Initiative"
+CLASSIFICATIONS = [f"{BASE}/id/scheme/soc2020", "http://data.europa.eu/esco/model#Occupation",
+                   "http://data.europa.eu/esco/model#ISCOGroup"]
 DATA_ANALYST = f"{ID}role/data-analyst"
 CLINICAL_INFORMATICIAN = f"{ID}role/clinical-informatician"
 RADIOLOGY = f"{ID}workforce-group/medic-clinical-radiology"
@@ -148,7 +150,7 @@ def test_manifest(client):
     assert manifest["versions"] == ["0.2"]
     assert manifest["identifierSpace"] == ID
     assert manifest["schemaSpace"] == f"{BASE}/def/aiwf/"
-    assert [t["id"] for t in manifest["defaultTypes"]] == [ROLE, GROUP, ORGANISATION, INITIATIVE]
+    assert [t["id"] for t in manifest["defaultTypes"]] == [ROLE, GROUP, ORGANISATION, INITIATIVE, *CLASSIFICATIONS]
     assert all(t["name"] for t in manifest["defaultTypes"])
     assert manifest["view"]["url"] == "http://localhost/reconcile/view?id={{id}}"
     assert manifest["preview"]["url"] == "http://localhost/reconcile/preview?id={{id}}"
@@ -329,7 +331,7 @@ def test_suggest_type_and_property(client, version):
     conforms(types, "suggest-types-response", version)
     assert [t["id"] for t in types["result"]] == [GROUP]
     every_type = client.get(f"{root}/suggest/type", query_string={"prefix": ""}).json
-    assert [t["id"] for t in every_type["result"]] == [ROLE, GROUP, ORGANISATION, INITIATIVE]
+    assert [t["id"] for t in every_type["result"]] == [ROLE, GROUP, ORGANISATION, INITIATIVE, *CLASSIFICATIONS]
     props = client.get(f"{root}/suggest/property", query_string={"prefix": "soc"}).json
     conforms(props, "suggest-properties-response", version)
     assert [p["id"] for p in props["result"]] == ["soc2020", "soc2020_title", "soc2020_predicate"]
@@ -570,3 +572,23 @@ def test_openrefine_style_session_against_a_real_server(server):
         assert response.headers.get_content_type() == "text/html"
         assert "3544" in response.read().decode()
 
+
+
+# -- the classifications as types ---------------------------------------------------------------
+
+
+def test_a_title_reconciles_to_a_soc_2020_unit_group_by_type(client):
+    """SOC 2020 unit groups are a type of their own: the seeds' 13 without an import."""
+    query = {"q0": {"query": "Senior Data Analyst", "type": f"{BASE}/id/scheme/soc2020", "limit": 3}}
+    result = client.post("/reconcile", data={"queries": json.dumps(query)}).json["q0"]["result"]
+    best = result[0]
+    assert best["id"] == f"{ID}soc2020/3544" and best["name"] == "Data analysts" and best["match"] is True
+    assert best["type"] == [{"id": f"{BASE}/id/scheme/soc2020", "name": "SOC 2020 unit group"}]
+
+
+def test_an_untyped_query_finds_only_the_projects_own_kinds(client):
+    """Classifications answer only when asked for: an untyped query keeps its project candidates."""
+    result = client.post("/reconcile", data={"queries": json.dumps({"q0": {"query": "data analyst"}})}).json
+    ids = [candidate["id"] for candidate in result["q0"]["result"]]
+    assert ids[0] == DATA_ANALYST and result["q0"]["result"][0]["match"] is True
+    assert not [i for i in ids if "/soc2020/" in i or i.startswith("http://data.europa.eu/esco/")]

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.settings import Settings
 from .common import EXIT_OK, UsageError, err, open_live_store, settings_from
 
-RECONCILE_TYPES = ("role", "workforce-group", "organisation", "initiative")
+RECONCILE_TYPES = ("role", "workforce-group", "organisation", "initiative", "soc2020", "esco", "isco")
 DEFAULT_RECONCILE_TYPES = ("role", "workforce-group")
 
 

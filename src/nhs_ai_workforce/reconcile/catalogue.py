@@ -152,8 +152,11 @@ class Catalogue:
         return list(dict.fromkeys(out))
 
     def in_types(self, entity: Entity, type_ids: Sequence[str] | None) -> bool:
-        """Is ``entity`` of one of ``type_ids`` (any type when none are given)?"""
-        return not type_ids or any(t.id in type_ids for t in entity.kinds)
+        """Is ``entity`` of one of ``type_ids``? Without any: is it of the project's own kinds
+        (the classifications are found only when asked for by type)?"""
+        if not type_ids:
+            return not entity.kind.classification
+        return any(t.id in type_ids for t in entity.kinds)
 
     def name_of(self, iri: str) -> str:
         entity = self.entities.get(iri)

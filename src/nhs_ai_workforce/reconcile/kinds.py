@@ -1,10 +1,14 @@
-"""The four kinds of thing the reconciler finds, whose ids are their classes.
+"""The kinds of thing the reconciler finds: the project's four, whose ids are their classes, and
+three standard classifications, whose members are the concepts of a scheme.
 
 Role concepts and workforce groups are named by job titles (``title`` mode, see
-:mod:`.normalise`); organisations and initiatives by their names (``name`` mode).
+:mod:`.normalise`); organisations and initiatives by their names (``name`` mode). The
+classifications (SOC 2020 unit groups, ESCO occupations, ISCO-08 groups) are matched by job
+titles too, and only when a query asks for them by type: a query without a type is about the
+project's own kinds (:data:`EntityType.classification` is false).
 
 >>> [t.key for t in entity_types("http://example.org")]
-['role', 'workforce-group', 'organisation', 'initiative']
+['role', 'workforce-group', 'organisation', 'initiative', 'soc2020', 'esco', 'isco']
 >>> [t.key for t in entity_types("http://example.org") if same_type("aiwf:RoleConcept", t)]
 ['role']
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.vocab import ORG
+from ..core.vocab import ESCO, ORG
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,15 @@ class EntityType:
     name: str
     description: str
     mode: str
+    #: For a classification: the concept scheme whose members are its candidates, and the
+    #: length of their notation where the scheme mixes levels (4 for a SOC 2020 unit group).
+    scheme: str | None = None
+    notation_length: int | None = None
+
+    @property
+    def classification(self) -> bool:
+        """Is it a standard classification, asked for by type only?"""
+        return self.scheme is not None
 
     def ref(self) -> dict[str, str]:
         """The type as the service writes it: ``{"id", "name"}``."""
@@ -44,6 +57,24 @@ def entity_types(base: str) -> tuple[EntityType, ...]:
                    "A body that publishes, commissions or runs initiatives", "name"),
         EntityType("initiative", f"{aiwf}Initiative", "Initiative",
                    "A review, report, strategy, plan, programme or roadmap", "name"),
+        *classification_types(base),
+    )
+
+
+def classification_types(base: str) -> tuple[EntityType, ...]:
+    """SOC 2020 unit groups (the seeds' and, once imported, all 412), ESCO occupations and ISCO-08
+    groups (the mapped ones, and all of them once ESCO is imported)."""
+    soc = f"{base.rstrip('/')}/id/scheme/soc2020"
+    return (
+        EntityType("soc2020", soc, "SOC 2020 unit group",
+                   "An ONS Standard Occupational Classification 2020 unit group (a four-digit code)", "title",
+                   scheme=soc, notation_length=4),
+        EntityType("esco", f"{ESCO}model#Occupation", "ESCO occupation",
+                   "An occupation of the European Skills, Competences, Qualifications and Occupations "
+                   "classification", "title", scheme=f"{ESCO}concept-scheme/occupations"),
+        EntityType("isco", f"{ESCO}model#ISCOGroup", "ISCO-08 group",
+                   "A group of the International Standard Classification of Occupations 2008, as ESCO "
+                   "publishes it", "title", scheme=f"{ESCO}concept-scheme/isco", notation_length=4),
     )
 
 

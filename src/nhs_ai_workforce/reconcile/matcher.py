@@ -28,6 +28,7 @@ spells exactly. Similarity to a broad concept alone ("AI Engineer" read as "AI p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -157,9 +158,10 @@ class Reconciler:
         entry = self.entries[number]
         return (-round(best.score, 1), not best.exact, entry.name.casefold(), entry.id)
 
-    def _allowed_types(self, types: Iterable[str] | None) -> set[str] | None:
+    def _allowed_types(self, types: Iterable[str] | None) -> set[str]:
+        """The kinds asked for; without any, the project's own (classifications only by type)."""
         if types is None:
-            return None
+            return {t.key for t in self.catalogue.types if not t.classification}
         if isinstance(types, str):
             types = [types]
         allowed = set()
@@ -211,8 +213,10 @@ class Reconciler:
                 continue
             exact = found.penalty == 0 and variant.penalty == 0
             spelled = found.complete and all(word in query for word in label.tokens)
+            evidence = _is_evidence(found, variant, label) and (
+                not self.entries[label.entry].kind.classification or _is_whole_label(found, label))
             self._keep(best, _Score(label.tier - found.penalty - variant.penalty, exact, label,
-                                    label.kind if spelled else "fuzzy", _is_evidence(found, variant, label)))
+                                    label.kind if spelled else "fuzzy", evidence))
 
     def _allowed(self, label: _Label, allowed: set[str] | None) -> bool:
         return allowed is None or self.entries[label.entry].kind.key in allowed
@@ -283,6 +287,13 @@ def _is_evidence(found: Alignment, variant: Variant, label: _Label) -> bool:
     if variant.penalty > BRACKETS_KEPT or not found.complete or found.tail:
         return False
     return not (found.extra and found.weak_only and len(label.tokens) == 1)
+
+
+def _is_whole_label(found: Alignment, label: _Label) -> bool:
+    """The stricter evidence a classification's member needs: the title says nothing but the
+    label (seniority, grade and department aside), and the label kept every word when it was
+    normalised ("Registered specialist nurses" is not just "nurse", "Architects" not any architect)."""
+    return not found.extra and len(label.tokens) >= len(re.findall(r"[^\W_]+", label.text))
 
 
 def _clearly_best(scores: Sequence[_Score]) -> bool:

@@ -1,7 +1,8 @@
 """The one read of the store that fills a :class:`~.catalogue.Catalogue`.
 
-Three SPARQL queries: the entities of the four kinds with their names, definitions, broader
-concepts, narrower classes and the wording initiatives use for them; the curated SSSOM
+Four SPARQL queries: the entities of the project's four kinds with their names, definitions,
+broader concepts, narrower classes and the wording initiatives use for them; the members of the
+classifications' schemes (SOC 2020 unit groups, ESCO occupations, ISCO-08 groups) with their labels; the curated SSSOM
 mapping records (codes, and the schemes that have none); the SOC 2020 related job titles of
 the mapped unit groups. A SOC unit group mapped from only one concept gives that concept its
 related job titles as weak labels.
@@ -33,6 +34,16 @@ SELECT ?entity ?class ?p ?o ?label WHERE {{
      ?entity ?p ?o }}
   UNION {{ ?usage aiwf:concept ?entity ; aiwf:labelUsed ?o BIND(aiwf:labelUsed AS ?p) }}
   UNION {{ ?entity a ?o . ?o rdfs:label ?label FILTER(STRSTARTS(STR(?o), STR(aiwf:))) BIND(rdf:type AS ?p) }}
+}}
+"""
+
+_CLASSIFICATION_QUERY = """
+SELECT ?entity ?scheme ?p ?o WHERE {{
+  VALUES ?scheme {{ {schemes} }}
+  ?entity skos:inScheme ?scheme .
+  VALUES ?p {{ skos:prefLabel skos:altLabel skos:hiddenLabel skos:example skos:definition dcterms:description
+               skos:notation skos:broader }}
+  ?entity ?p ?o
 }}
 """
 
@@ -81,6 +92,7 @@ def load_catalogue(store: ox.Store, *, base: str) -> Catalogue:
     examples = _unique_examples(codes, _examples(store, prefixes))
     entities = [record.entity(iri, types, codes.get(iri, ()), no_codes.get(iri, ()), examples.get(iri, ()))
                 for iri, record in records.items()]
+    entities += _classification_entities(store, prefixes, types)
     ordered = sorted((e for e in entities if e is not None), key=lambda e: (fold(e.name), e.id))
     return Catalogue(base=ns.base, types=types, entities={e.id: e for e in ordered})
 
@@ -124,6 +136,50 @@ class _Record:
             codes=tuple(codes),
             no_codes=tuple(no_codes),
         )
+
+
+def _classification_entities(store: ox.Store, prefixes: dict[str, str],
+                             types: tuple[EntityType, ...]) -> list[Entity]:
+    """The members of each classification's scheme (those with the notation length it asks for),
+    named by their labels; a SOC 2020 related job title (``skos:example``) is an ``example`` label
+    even where it is also a hidden label. Each carries its own code, and an ESCO occupation the
+    ISCO-08 group its code starts with."""
+    by_scheme = {t.scheme: t for t in types if t.classification}
+    schemes = " ".join(f"<{scheme}>" for scheme in by_scheme)
+    rows: dict[tuple[str, str], dict[str, set[tuple[str, bool]]]] = {}
+    for row in run_query(store, _CLASSIFICATION_QUERY.format(schemes=schemes), prefixes=prefixes):
+        entity_type = by_scheme[row["scheme"].value]
+        values = rows.setdefault((row["entity"].value, entity_type.key), {})
+        values.setdefault(local_name(row["p"].value), set()).add(_text(row["o"]))
+    keyed = {t.key: t for t in types}
+    out = []
+    for (iri, key), values in sorted(rows.items()):
+        entity_type = keyed[key]
+        notation = _best(values["notation"]) if values.get("notation") else ""
+        if entity_type.notation_length and len(notation) != entity_type.notation_length:
+            continue
+        if (key == "esco") != iri.startswith(f"{ESCO}occupation/"):
+            continue  # ESCO's scheme of occupations also holds the ISCO groups above them
+        name = _best(values["prefLabel"]) if values.get("prefLabel") else None
+        if not name:
+            continue
+        examples = {text for text, _ in values.get("example", ())}
+        labels = {Label(text, "pref") for text, _ in values.get("prefLabel", ())}
+        labels |= {Label(text, "alt") for text, _ in values.get("altLabel", ())}
+        labels |= {Label(text, "hidden") for text, _ in values.get("hiddenLabel", ()) if text not in examples}
+        labels |= {Label(text, "example") for text in examples if text.casefold() != name.casefold()}
+        own = Code(key, iri, notation if key != "esco" else "", name, "exactMatch")
+        codes = [own]
+        if key == "esco" and notation:
+            group = notation.split(".", 1)[0]
+            codes.append(Code("isco", f"{ESCO}isco/C{group}", group, "", "broadMatch"))
+        out.append(Entity(
+            id=iri, name=name, kinds=(entity_type,),
+            labels=tuple(sorted(labels, key=lambda label: (LABEL_KINDS.index(label.kind), label.text))),
+            description=next((_best(values[p]) for p in ("definition", "description") if values.get(p)), ""),
+            broader=tuple(sorted(text for text, _ in values.get("broader", ()))),
+            codes=tuple(codes)))
+    return out
 
 
 def _mappings(store: ox.Store, prefixes: dict[str, str], base: str) -> tuple[dict[str, list[Code]],
