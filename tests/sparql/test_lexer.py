@@ -147,3 +147,35 @@ def test_a_request_is_scanned_once(monkeypatch, settings, built_store):
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 200
     assert scans == [query]
+    second = client.get("/sparql", query_string={"query": query})
+    assert second.status_code == 200 and scans == [query]  # the same text again: remembered, not scanned
+
+
+@pytest.mark.parametrize("variant", [
+    "SELECT ?s WHERE { ?s ?p 'a  b' }",
+    "  SELECT   ?s\n\tWHERE {\n  ?s ?p 'a  b'  # the subjects\n}\n",
+    "SELECT ?s # one\nWHERE # two\n{ ?s ?p 'a  b' }",
+])
+def test_the_normal_form_ignores_spaces_and_comments_but_not_strings(variant):
+    assert lex(variant).normal == "SELECT ?s WHERE { ?s ?p 'a  b' }"
+
+
+def test_the_normal_form_keeps_what_spaces_separate():
+    assert lex("ASK { FILTER(1 != 2) }").normal != lex("ASK { FILTER(1 ! = 2) }").normal
+    assert lex("SELECT ?a{}").normal == "SELECT ?a{}" != lex("SELECT ?a {}").normal
+
+
+def test_a_text_with_a_quote_the_scan_cannot_pair_is_its_own_normal_form():
+    broken = "SELECT * { ?s ?p \"a\n  b\" }"  # a line break in a short string: malformed
+    assert lex(broken).normal == broken != lex('SELECT * { ?s ?p "a b" }').normal
+
+
+@pytest.mark.parametrize(("text", "volatile"), [
+    ("SELECT (NOW() AS ?t) {}", True),
+    ("SELECT (rand() AS ?r) {}", True),
+    ("SELECT (STRUUID() AS ?u) {}", True),
+    ("SELECT ?uuid { ?uuid <http://example.org/now> 'RAND()' . ?s ex:uuid ?o }", False),
+    ("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", False),
+])
+def test_volatile_functions_are_found_outside_strings_iris_and_names(text, volatile):
+    assert lex(text, {"ex": "http://example.org/"}).volatile is volatile

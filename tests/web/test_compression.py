@@ -93,3 +93,17 @@ def test_head_says_what_get_sends(client):
     for name in ("Content-Encoding", "Content-Length", "ETag", "Vary"):
         assert head.headers[name] == got.headers[name], name
     assert not head.data
+
+
+def test_an_answer_with_a_strong_etag_is_compressed_once(settings, monkeypatch):
+    from nhs_ai_workforce.web import compression
+
+    client = create_app({"SETTINGS": numbered_store(settings)}).test_client()  # the pool: answers say their build
+    calls = []
+    compress = gzip.compress
+    monkeypatch.setattr(compression.gzip, "compress", lambda data, **kw: calls.append(1) or compress(data, **kw))
+    headers = {"Accept": JSON, **GZIP}
+    answers = [client.get("/sparql", query_string={"query": SELECT}, headers=headers) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert len({answer.data for answer in answers}) == 1 and len(calls) == 1
+    assert gzip.decompress(answers[0].data) == client.get("/sparql", query_string={"query": SELECT}).data

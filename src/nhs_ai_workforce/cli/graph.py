@@ -57,6 +57,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if current_dir(settings) is None:
         open_live_store(settings)  # raises the usage error that says to build
     prefixes = ProjectNamespaces(settings.base).prefixes()
+    _refuse_service(text, prefixes)
     try:
         output = run_in_process(answer, settings, text, args.format, prefixes, timeout_s=settings.query_timeout_s)
     except SyntaxError as error:
@@ -76,6 +77,16 @@ def cmd_query(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(output if output.endswith(b"\n") else output + b"\n")
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _refuse_service(text: str, prefixes: dict[str, str]) -> None:
+    """Oxigraph would follow ``SERVICE`` with its own client: the CLI never calls other endpoints."""
+    from ..sparql.federation import service_clauses
+
+    for clause in service_clauses(text, predeclared=prefixes).values():
+        endpoint = f" {clause.written}" if clause else ""
+        raise UsageError(f"SERVICE{endpoint}: `aiwf query` never calls other endpoints; run the query on "
+                         "`aiwf serve` with the endpoint listed in AIWF_SERVICE_ALLOW")
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -8,10 +8,15 @@ from .common import UsageError, err, settings_from
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ..sparql.federation import ServicePolicy
     from ..store.live import current_dir
     from ..web.wsgi import serve
 
     settings = settings_from(args)
+    try:
+        ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW is a usage error, before any process starts
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if current_dir(settings) is None:
         err(f"no store at {settings.store_path} yet: queries answer 503 until `aiwf build` makes one")
     if (args.workers is not None and args.workers < 1) or (args.threads is not None and args.threads < 1):

@@ -7,6 +7,7 @@ same code serves the graph on localhost and on a real domain.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -47,6 +48,11 @@ _LIMITS = (
     ("AIWF_REMOTE_CONNECT_TIMEOUT", "remote_connect_timeout_s", float),
     ("AIWF_REMOTE_TIMEOUT", "remote_timeout_s", float),
     ("AIWF_REMOTE_ATTEMPTS", "remote_attempts", int),
+    ("AIWF_ANSWER_CACHE_MB", "answer_cache_mb", int),
+    ("AIWF_ANSWER_MAX_AGE", "answer_max_age_s", int),
+    ("AIWF_MEMORY_STORE_MB", "memory_store_mb", int),
+    ("AIWF_SERVICE_TIMEOUT", "service_timeout_s", float),
+    ("AIWF_SERVICE_MAX_BYTES", "service_max_bytes", int),
 )
 
 
@@ -84,6 +90,14 @@ class Settings:
     remote_connect_timeout_s: float = 10.0
     remote_timeout_s: float = 60.0
     remote_attempts: int = 3
+    answer_cache_mb: int = 64  # answers kept per build on disk, shared by the server processes (0: no cache)
+    answer_max_age_s: int = 60  # Cache-Control max-age of a GET answer (0: no-cache, revalidate each time)
+    memory_store_mb: int = 16  # query processes hold a store this small on disk (or smaller) in memory (0: never)
+    # federated queries (sparql/federation.py): the endpoints SERVICE may call (none: SERVICE is refused),
+    # and each call's time limit (within the query's) and answer size limit
+    service_allow: tuple[str, ...] = ()
+    service_timeout_s: float = 5.0
+    service_max_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # A relative root or store is taken against the working directory once, here, so every
@@ -161,6 +175,8 @@ class Settings:
             values["trusted_proxy"] = env["AIWF_TRUSTED_PROXY"]
         if env.get("AIWF_DUMP_IMPORTS"):
             values["dump_imports"] = env["AIWF_DUMP_IMPORTS"].strip().lower() not in ("0", "no", "false", "off")
+        if env.get("AIWF_SERVICE_ALLOW"):
+            values["service_allow"] = tuple(entry for entry in re.split(r"[\s,]+", env["AIWF_SERVICE_ALLOW"]) if entry)
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

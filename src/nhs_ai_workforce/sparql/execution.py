@@ -81,10 +81,20 @@ class QueryJob:
 
 @dataclass(frozen=True)
 class QueryOutcome:
-    """A serialised result and its media type."""
+    """A serialised result and its media type.
+
+    ``build`` is the build the query ran on, when the executor knows it (the query processes
+    say): only then may the answer be kept for the next identical request. ``sha256`` (of
+    ``body``) and ``cache`` (how the answer cache served it: ``hit``, ``stored``, ``miss`` or
+    ``bypass``) are set by the endpoint (:mod:`nhs_ai_workforce.web.sparql`). Outcomes are equal
+    when their bytes and media type are.
+    """
 
     body: bytes
     media_type: str
+    build: str | None = field(default=None, compare=False)
+    sha256: str | None = field(default=None, compare=False)
+    cache: str | None = field(default=None, compare=False)
 
 
 class Executor(Protocol):

@@ -2,7 +2,8 @@
 
 Oxigraph follows ``SERVICE <http://...>`` to any host and fetches ``LOAD <http://...>``;
 rdflib also fetches ``FROM <http://...>`` and reads ``LOAD <file:...>``. None of that may
-happen on a public endpoint, so :func:`check_query` refuses it with the reason. It judges the
+happen on a public endpoint (but ``SERVICE`` to an endpoint the operator lists, made through our
+relay: :mod:`.federation`), so :func:`check_query` refuses it with the reason. It judges the
 one lexical scan of :mod:`.lexer` (strings, IRIs and comments skipped; prefixed names, blank
 node labels, variables and language tags never keywords), which the caller may have made
 already. The rules, in the order they are checked (keywords and dataset clauses in the order
@@ -11,7 +12,8 @@ they appear in the text):
 ================================================================  ======
 the text is larger than ``max_bytes`` (UTF-8)                      413
 it nests ``(``, ``{`` or ``[`` more than :data:`MAX_NESTING` deep  400
-``SERVICE`` anywhere                                               400
+``SERVICE`` to an endpoint not listed in ``AIWF_SERVICE_ALLOW``    400
+(none is listed by default), with a variable, or in an update
 ``LOAD`` anywhere (even on the update route)                       400
 an update keyword (:data:`~.lexer.UPDATE_KEYWORDS`: ``INSERT``,    400
 ``DELETE``, ``WITH``...) in a query (not a query; the protocol
@@ -44,15 +46,23 @@ replaced.
 
 The scan is lexical, not a parse: a malformed query that passes is left to Oxigraph's parser,
 which reports it with its line and column.
+
+``SERVICE`` is judged with the query text (:mod:`.federation`), so :func:`check_query`
+names the endpoint and says how it may be allowed; the policy is the ``services`` passed, else
+the one the web app made active for the request (none listed outside one). :func:`check_lexed`
+alone has no text and refuses every ``SERVICE`` it sees: the federated executor leaves the
+checked ones out of the scan it hands on (:mod:`.federated`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from ..core.errors import ServiceError
 from ..core.namespaces import store_graphs
 from ..core.settings import Settings
+from .federation import ServicePolicy, active, service_clauses
 from .lexer import UPDATE_KEYWORDS, DatasetClause, Lexed, lex
 
 __all__ = [
@@ -88,6 +98,7 @@ def check_query(
     allowed_graphs: Iterable[str] | None = None,
     lexed: Lexed | None = None,
     prefixes: Mapping[str, str] | None = None,
+    services: ServicePolicy | None = None,
 ) -> Lexed:
     """Refuse ``text`` if it breaks a rule of the module docstring; return its scan otherwise.
 
@@ -100,6 +111,9 @@ def check_query(
     :param prefixes: the prefixes predeclared for every query (the project's, as the executor
         passes them to Oxigraph): ``FROM graph:links`` is read with them unless the query
         declares ``graph:`` itself.
+    :param services: the endpoints ``SERVICE`` may call (default: the active policy,
+        :func:`.federation.active`). A query whose every ``SERVICE`` is allowed comes back
+        marked volatile: its answer depends on another server, so it is never reused.
     :raises QueryRefused: with the reason and an HTTP status.
 
     >>> check_query("SELECT ?service { ?service a <http://example.org/SERVICE> }", max_bytes=1000).form
@@ -107,12 +121,16 @@ def check_query(
     >>> check_query("SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }", max_bytes=1000)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nhs_ai_workforce.sparql.guard.QueryRefused: Query refused: SERVICE is not allowed: ...
+    nhs_ai_workforce.sparql.guard.QueryRefused: Query refused: SERVICE is not allowed: <http://example.org/> ...
     """
     check_size(text, max_bytes)
     lexed = lexed or lex(text, prefixes)
-    check_lexed(lexed, settings=settings, update=update, allowed_graphs=allowed_graphs)
-    return lexed
+    judged = None
+    if not update and any(keyword == "SERVICE" for keyword, _ in lexed.keywords):
+        policy = services or active()
+        judged = {offset: policy.refusal(clause) for offset, clause in service_clauses(text, lexed, prefixes).items()}
+    check_lexed(lexed, settings=settings, update=update, allowed_graphs=allowed_graphs, _services=judged)
+    return replace(lexed, volatile=True) if judged else lexed
 
 
 def check_size(text: str, max_bytes: int) -> None:
@@ -128,8 +146,13 @@ def check_lexed(
     settings: Settings | None = None,
     update: bool = False,
     allowed_graphs: Iterable[str] | None = None,
+    _services: Mapping[int, str | None] | None = None,
 ) -> None:
-    """The rules after the size, judged on a scan (the parameters are those of :func:`check_query`)."""
+    """The rules after the size, judged on a scan (the parameters are those of :func:`check_query`).
+
+    ``_services`` maps the offset of each ``SERVICE`` keyword to why it is refused (``None``:
+    allowed), as :func:`check_query` judged it; a ``SERVICE`` not in it is refused.
+    """
     if lexed.depth > MAX_NESTING:
         raise QueryRefused(
             f"the query nests {lexed.depth} levels deep; the limit is {MAX_NESTING}. "
@@ -145,17 +168,22 @@ def check_lexed(
     marks = sorted([*((offset, keyword) for keyword, offset in lexed.keywords),
                     *((clause.offset, clause) for clause in clauses if allowed is not None)],
                    key=lambda mark: mark[0])
-    for _, mark in marks:
+    for offset, mark in marks:
         if isinstance(mark, DatasetClause):
             _check_dataset_clause(mark, allowed)
+        elif mark == "SERVICE" and _services is not None and offset in _services:
+            if _services[offset] is not None:
+                raise QueryRefused(_services[offset])
         else:
             _check_keyword(mark, update)
 
 
 def _check_keyword(keyword: str, update: bool) -> None:
     if keyword == "SERVICE":
+        where = "in an update" if update else "here"
         raise QueryRefused(
-            "SERVICE is not allowed: queries cannot reach other endpoints (federated queries are refused)"
+            f"SERVICE is not allowed {where}: queries cannot reach other endpoints unless the operator lists "
+            "them in AIWF_SERVICE_ALLOW, and updates never can"
         )
     if keyword == "LOAD":
         raise QueryRefused("LOAD is not allowed: the endpoint never fetches data from other hosts or files")

@@ -3,13 +3,17 @@
 A child caps its address space (a backstop: the parent watches its resident memory), opens
 the live store read-only, says it is ready, then answers :class:`~.execution.QueryJob` s from
 its pipe until the pipe closes. Every failure becomes an error reply; ``FROM`` and the
-protocol's dataset are checked against the store the child has open.
+protocol's dataset are checked against the store the child has open; an answer names the build
+it came from. A build whose store directory is at most ``settings.memory_store_mb`` MB
+(``AIWF_MEMORY_STORE_MB``) is copied into the child's memory when it opens it
+(:class:`~nhs_ai_workforce.store.live.CurrentStore`): queries on it run two to four times faster.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from ..core.errors import BadRequest, ServiceError, Unavailable
@@ -45,7 +49,7 @@ def error_reply(error: ServiceError) -> tuple[str, tuple]:
 def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int | None) -> None:
     from ..store.live import CurrentStore, StoreError
 
-    store = CurrentStore(settings)
+    store = CurrentStore(settings, memory_bytes=settings.memory_store_mb * 1024 * 1024)
     with contextlib.suppress(StoreError):
         store.get()  # open it now, so the first query does not wait for it
     conn.send(("ready", os.getpid()))
@@ -61,7 +65,8 @@ def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int
                 graphs = (store.build_id, _graphs_of(opened, settings))
             check_lexed(job.lexed, allowed_graphs=graphs[1])  # the parent scanned the text
             check_dataset(job.default_graphs, job.named_graphs, allowed_graphs=graphs[1])
-            reply: tuple = ("ok", execute(opened, job, result_limit_bytes=result_limit_bytes))
+            outcome = execute(opened, job, result_limit_bytes=result_limit_bytes)
+            reply: tuple = ("ok", replace(outcome, build=store.build_id))
         except ServiceError as error:
             reply = error_reply(error)
         except StoreError as error:

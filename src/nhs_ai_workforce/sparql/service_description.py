@@ -4,8 +4,10 @@
 https://www.w3.org/TR/sparql11-service-description/): an ``sd:Service`` with its
 ``sd:endpoint``, ``sd:supportedLanguage sd:SPARQL11Query``, one ``sd:resultFormat`` per format
 written (the W3C ``http://www.w3.org/ns/formats/`` IRIs), ``sd:feature sd:UnionDefaultGraph``
-(and not ``sd:BasicFederatedQuery``: ``SERVICE`` is refused), and an ``sd:defaultDataset``
-whose ``sd:defaultGraph`` and ``sd:namedGraph`` entries carry ``void:triples`` counts.
+(and ``sd:BasicFederatedQuery`` only when ``AIWF_SERVICE_ALLOW`` lists endpoints ``SERVICE``
+may call, named in the ``rdfs:comment``; otherwise ``SERVICE`` is refused), and an
+``sd:defaultDataset`` whose ``sd:defaultGraph`` and ``sd:namedGraph`` entries carry
+``void:triples`` counts.
 
 The prefixes predeclared for every query (the project's: ``aiwf:``, ``id:``, one per kind of
 thing such as ``initiative:``, and the standard ones) are published as SHACL prefix
@@ -29,6 +31,7 @@ from ..core.formats import RDF_SYNTAXES, RESULT_SYNTAXES
 from ..core.namespaces import ALL_GRAPHS, ProjectNamespaces
 from ..core.settings import Settings
 from ..core.vocab import DCTERMS, ENTAILMENT, FORMATS, RDF, RDFS, SD, SH, VOID, XSD
+from .federation import ServicePolicy
 
 __all__ = [
     "FORMAT_IRIS",
@@ -137,6 +140,7 @@ def describe(
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
         ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        *([ox.Triple(service, sd("feature"), sd("BasicFederatedQuery"))] if settings.service_allow else []),
         ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode(ENTAILMENT + "Simple")),
         ox.Triple(service, ox.NamedNode(DCTERMS + "title"), ox.Literal(TITLE, language="en")),
     ]
@@ -175,7 +179,7 @@ def describe(
                 "Read-only SPARQL 1.1 Query endpoint. "
                 f"Queries run for at most {settings.query_timeout_s:g} s and return at most "
                 f"{settings.result_limit} results; requests over {settings.max_request_bytes} bytes "
-                "are refused. SERVICE (federated query), LOAD and updates are refused. "
+                f"are refused. {_federation(settings)} LOAD and updates are refused. "
                 "The default graph is the union of all named graphs unless the request gives "
                 "default-graph-uri or named-graph-uri, or the query FROM or FROM NAMED. "
                 f"These prefixes are predeclared, so a query may use them without PREFIX lines "
@@ -188,6 +192,16 @@ def describe(
     if counts is not None:
         triples += _dataset(service, settings, counts)
     return _grouped(triples)
+
+
+def _federation(settings: Settings) -> str:
+    """What the comment says of SERVICE: refused, or which endpoints it may call and within what."""
+    policy = ServicePolicy.from_settings(settings)
+    if not policy.enabled:
+        return "SERVICE (federated query) is refused."
+    endpoints = ", ".join(f"<{endpoint}>" for endpoint in policy.endpoints)
+    return (f"SERVICE (federated query) may call only these endpoints: {endpoints}; each call gets at most "
+            f"{policy.timeout_s:g} s and {policy.max_bytes} bytes of answer, and redirects are not followed.")
 
 
 def _prefix_list(prefixes: dict[str, str]) -> str:

@@ -8,6 +8,9 @@ serving needs, and it never writes.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +41,7 @@ def stores_dir(settings: Settings) -> Path:
     return settings.store_path.parent / "stores"
 
 
+@functools.lru_cache(maxsize=64)  # asked on every answer (Last-Modified); strptime is slow
 def build_time(build_id: str | None) -> datetime | None:
     """When the build ``build_id`` (as :func:`.builds.new_build_id` mints it) was made; ``None`` if the id does not say.
 
@@ -67,6 +71,17 @@ def current_build_id(settings: Settings) -> str | None:
     return path.name if path else None
 
 
+def is_live(settings: Settings, build_id: str) -> bool:
+    """Is ``build_id`` the live build? One ``readlink`` when the link names the build's directory
+    (as builds make it: ``stores/<id>``), else the full resolution of :func:`current_build_id`."""
+    try:
+        if os.path.basename(os.readlink(settings.store_path)) == build_id:  # noqa: PTH115, PTH119 - hot path
+            return True
+    except OSError:
+        pass
+    return current_build_id(settings) == build_id
+
+
 def open_store(settings: Settings, read_only: bool = True) -> ox.Store:
     """Open the live store; read-only handles can be shared by many processes.
 
@@ -85,14 +100,42 @@ def _open(path: Path, read_only: bool) -> ox.Store:
         raise StoreError(f"cannot open the store at {path}: {error}") from error
 
 
+def store_bytes(path: Path) -> int:
+    """The bytes of the files of the store directory ``path`` (RocksDB keeps its files flat)."""
+    total = 0
+    for entry in os.scandir(path):
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+def in_memory(store: ox.Store) -> ox.Store:
+    """A copy of ``store`` in memory: its quads and its named graphs, empty ones included.
+
+    Queries on it run two to four times faster than on the on-disk store (``benchmarks/``), and
+    it takes about 2.5 times the store's size on disk (some 460 bytes a quad).
+    """
+    copy = ox.Store()
+    copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
+    for graph in store.named_graphs():
+        copy.add_graph(graph)
+    return copy
+
+
 class CurrentStore:
     """A read-only handle opened on first use and reopened when a new build is swapped in.
 
-    One per process (a server worker); safe to share between threads.
+    One per process (a server worker); safe to share between threads. With ``memory_bytes``,
+    a build whose store directory holds at most that many bytes is copied into memory
+    (:func:`in_memory`) when it is opened, and queried there.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, memory_bytes: int = 0) -> None:
         self.settings = settings
+        self.memory_bytes = memory_bytes
+        #: Is the open build held in memory?
+        self.in_memory = False
         self._lock = threading.Lock()
         self._store: ox.Store | None = None
         self._dir: Path | None = None
@@ -118,6 +161,9 @@ class CurrentStore:
         with self._lock:
             if self._store is None or target != self._dir:
                 self._store = _open(target, read_only=True)
+                self.in_memory = 0 < store_bytes(target) <= self.memory_bytes
+                if self.in_memory:
+                    self._store = in_memory(self._store)  # the on-disk handle closes
                 self._dir = target
                 self._memo = BuildMemo(target.name)
             self._link = link
@@ -127,6 +173,14 @@ class CurrentStore:
     def build_id(self) -> str | None:
         """The id of the build currently open, if any."""
         return self._dir.name if self._dir else None
+
+    def snapshot(self) -> tuple[ox.Store, str]:
+        """The live build's store and id, taken together (opened anew if the build changed).
+
+        :raises NoStoreError: if no store has been built yet.
+        """
+        store, memo = self._current()
+        return store, memo.build_id or ""
 
     def derived(self, key, make):
         """``make(store, build_id)`` for the live build, made once per build and key (:class:`BuildMemo`).

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 
 from ..core.errors import BadRequest, TooLarge, Unavailable
 from ..core.settings import Settings
+from ..sparql import federation
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
 from . import (
@@ -43,7 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.config.update(config)
     store = CurrentStore(settings)
-    app.extensions[EXTENSION] = AppState(settings, store, _executor(app.config.pop("EXECUTOR", None), settings, store))
+    executor = _executor(app.config.pop("EXECUTOR", None), settings, store)
+    services = federation.ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW stops the start
+    if services.enabled:
+        executor = _federated(app, executor, settings, services)
+    app.extensions[EXTENSION] = AppState(settings, store, executor)
     errors.register(app)
     cors.register(app)
     compression.register(app)
@@ -72,6 +77,22 @@ def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
     if choice == "in-process":
         return InProcessExecutor(settings, store.get, result_limit_bytes=settings.result_limit_bytes)
     return choice
+
+
+def _federated(app: Flask, executor: Executor, settings: Settings, services: federation.ServicePolicy) -> Executor:
+    """Allow federated queries to the listed endpoints: the guard sees the policy during each
+    request, and the executor sends the calls through its relay (:mod:`..sparql.federated`)."""
+    from ..sparql.federated import FederatedExecutor
+
+    def activate() -> None:
+        g.aiwf_services = federation.activate(services)
+
+    def deactivate(_error: BaseException | None) -> None:
+        federation.deactivate(g.pop("aiwf_services", None))
+
+    app.before_request(activate)
+    app.teardown_request(deactivate)
+    return FederatedExecutor(executor, settings, services)
 
 
 def _limit_query_string():

@@ -4,7 +4,8 @@ Each chart is a query in ``queries/charts/`` (:mod:`~nhs_ai_workforce.documents.
 server runs every chart's query on the live store once per build (``CurrentStore.derived``) and
 renders its data table, unit, notes and sources into the page, so the page reads without
 JavaScript. ``static/charts.js`` then draws the bar charts with ECharts (served locally by
-:mod:`.assets`) from the same figures, embedded in the page as JSON.
+:mod:`.assets`) from the same figures, embedded in the page as JSON. The page itself is rendered
+once per build too (:mod:`.reuse`), with an ``ETag`` and the build time as ``Last-Modified``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import asdict
 from flask import Blueprint, Response, render_template, url_for
 
 from ..documents.charts import Chart, ChartData, chart_data, chart_list
+from ..store.live import build_time
 from .addresses import editor_link, href, query_link
+from .conditional import conditional
+from .reuse import made_once
 from .state import state
 from .vendor import missing_package, package_dir, package_version
 
@@ -54,12 +58,16 @@ def charts_page() -> Response:
     folder = package_dir("echarts")
     if folder is None:
         return missing_package("echarts")
-    charts = _charts_data()
-    config = {"endpoint": url_for("sparql.sparql"), "charts": [_script_chart(data) for data in charts]}
-    html = render_template(
-        "charts.html", charts=[(data, links(data.chart)) for data in charts], config=config,
-        version=package_version(folder),
-    )
-    response = Response(html, mimetype="text/html")
+    version = package_version(folder)
+
+    def make(_store: object) -> bytes:
+        charts = _charts_data()
+        config = {"endpoint": url_for("sparql.sparql"), "charts": [_script_chart(data) for data in charts]}
+        return render_template(
+            "charts.html", charts=[(data, links(data.chart)) for data in charts], config=config, version=version,
+        ).encode("utf-8")
+
+    page = made_once("charts", "text/html", make, version, state().settings.queries_dir)
+    response = Response(page.body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    return conditional(response, page.body, build_time(page.build), etag=page.sha256)

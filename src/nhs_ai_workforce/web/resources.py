@@ -8,6 +8,7 @@
   triples, in the default graph whatever the syntax; only the ``.trig`` and ``.nq`` files put
   each triple in the named graph it comes from. Every answer carries ``Link`` headers to the
   alternates, an ETag and the build time as ``Last-Modified``, so conditional requests get ``304``.
+  Each document is rendered once per build (:mod:`.reuse`).
 - ``GET /doc/`` and ``GET /doc/{kind}/``: the kinds of thing with counts, the things of a kind;
   ``?q=`` filters by label.
 
@@ -32,6 +33,7 @@ from ..store.live import build_time
 from .addresses import href, iri_for_path
 from .conditional import conditional
 from .errors import Suggestion, not_found
+from .reuse import made_once
 from .state import state
 from .vendor import package_dir, package_version
 
@@ -107,7 +109,7 @@ def _known(kind: str, key: str, catalogue: Catalogue) -> bool:
 @blueprint.get("/doc/<kind>/<path:key>")
 def document(kind: str, key: str) -> Response:
     """The document about ``/id/{kind}/{key}``, in the format the extension or ``Accept`` asks for."""
-    store, catalogue = _store()
+    _, catalogue = _store()
     key, chosen = _split_extension(kind, key, catalogue)
     if not _known(kind, key, catalogue):
         return _not_found(catalogue, kind, key)
@@ -117,11 +119,14 @@ def document(kind: str, key: str) -> Response:
     iri = iri_for_path(f"/id/{kind}/{key}")
     path = request.script_root + "/doc/" + quote(f"{kind}/{key}", safe=_PATH_SAFE)
     graphs = chosen is not None  # only the .trig and .nq files keep the source graphs
-    if _is_graph(kind, key):
-        body = _graph_body(store, catalogue, key, path, media, graphs=graphs)
-    else:
-        body = _resource_body(store, catalogue, kind, iri, path, media, graphs=graphs)
-    return _answer(body, media, path, iri, negotiated=chosen is None)
+
+    def make(live: ox.Store) -> bytes:
+        if _is_graph(kind, key):
+            return _graph_body(live, catalogue, key, path, media, graphs=graphs)
+        return _resource_body(live, catalogue, kind, iri, path, media, graphs=graphs)
+
+    made = made_once("document", media, make, graphs)  # rendered once per build (:mod:`.reuse`)
+    return _answer(made.body, media, path, iri, negotiated=chosen is None, sha256=made.sha256)
 
 
 def _resource_body(store: ox.Store, catalogue: Catalogue, kind: str, iri: str, path: str, media: str, *,
@@ -155,7 +160,7 @@ def _alternates(path: str) -> list[tuple[str, str, str]]:
     return [(f"{path}.{extension}", media, FORMAT_NAMES[media]) for extension, media in EXTENSIONS.items()]
 
 
-def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool) -> Response:
+def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool, sha256: str | None = None) -> Response:
     """The document with its alternates, validators and caching headers; 304 when the client has it."""
     response = Response(body, content_type=content_type(media))
     links = [f'<{href_}>; rel="alternate"; type="{type_}"' for href_, type_, _ in _alternates(path)]
@@ -172,7 +177,7 @@ def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool) -
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
     response.cache_control.no_cache = True
-    return conditional(response, body, build_time(state().store.build_id))
+    return conditional(response, body, build_time(state().store.build_id), etag=sha256)
 
 
 def _canonical(media: str) -> str:

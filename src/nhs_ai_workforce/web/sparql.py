@@ -31,13 +31,29 @@ Queries run through ``state().executor`` (natively in Oxigraph, results written 
 serialisers); see :mod:`nhs_ai_workforce.sparql.execution` for the dataset rules. Each job
 names its client (:func:`client_key`), so the query pool can give each client a fair share of
 its slots (:mod:`nhs_ai_workforce.sparql.admission`).
+
+**Answers are reused within a build** (:mod:`nhs_ai_workforce.store.answers`). The graph is
+read-only between builds, so a request equal to an earlier one (the same query text up to spaces
+and comments, dataset parameters, negotiated media type and endpoint URL) is answered with the
+kept bytes, without taking a query slot or running the query; each query text is scanned once
+per server process (:class:`~nhs_ai_workforce.sparql.lexer.LexMemo`). An answer has a strong
+``ETag`` (``"{build}-{sha256 prefix}"``, the same in every server process, another after a
+rebuild: :func:`.conditional.entity_tag`) and the build time as ``Last-Modified``; a ``GET``
+or ``HEAD`` with a matching ``If-None-Match`` (or ``If-Modified-Since``) gets ``304``. ``GET``
+answers say ``Cache-Control: public, max-age=N`` (``AIWF_ANSWER_MAX_AGE``, default 60; 0:
+``no-cache``), so a browser or a CDN may reuse them for that long and revalidate after. The
+``Cache-Status`` header (RFC 9211) says what the cache did: ``aiwf; hit``, ``aiwf; fwd=miss;
+stored``, ``aiwf; fwd=miss`` (not kept: too large, or a new build went live while it ran) or
+``aiwf; fwd=bypass`` (the cache is off). Errors, time-outs and refusals are never kept; nor are
+answers of queries that call ``NOW``, ``RAND``, ``UUID`` or ``STRUUID``, which change from one
+run to the next: those say ``Cache-Control: no-store`` and ``aiwf; fwd=bypass; detail=volatile``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
@@ -50,8 +66,10 @@ from ..sparql.execution import QueryJob, QueryOutcome
 from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
-from ..store.live import StoreError
+from ..store.answers import answer_key
+from ..store.live import StoreError, build_time
 from . import sparql_page
+from .conditional import conditional, entity_tag
 from .reading import FORM, FORMAT_PARAMETERS, body_text, require_utf8, result_format, unsupported_type
 from .state import state
 
@@ -153,6 +171,36 @@ def _response(body: bytes, media_type: str) -> Response:
     return response
 
 
+#: What the answer cache did (``QueryOutcome.cache``), as the ``Cache-Status`` header says it (RFC 9211).
+CACHE_STATUS = {
+    "hit": "aiwf; hit",
+    "stored": "aiwf; fwd=miss; stored",
+    "miss": "aiwf; fwd=miss",
+    "bypass": "aiwf; fwd=bypass",
+    "volatile": "aiwf; fwd=bypass; detail=volatile",
+}
+
+
+def answer_response(outcome: QueryOutcome) -> Response:
+    """The response carrying a query's answer, with its validators and caching headers (module docstring)."""
+    response = _response(outcome.body, outcome.media_type)
+    if outcome.cache:
+        response.headers["Cache-Status"] = CACHE_STATUS[outcome.cache]
+    if outcome.cache == "volatile":
+        response.cache_control.no_store = True
+    if outcome.sha256 is None or outcome.build is None:
+        return response
+    if request.method in ("GET", "HEAD"):
+        response.cache_control.public = True
+        max_age = state().settings.answer_max_age_s
+        if max_age > 0:
+            response.cache_control.max_age = max_age
+        else:
+            response.cache_control.no_cache = True
+    return conditional(response, outcome.body, build_time(outcome.build),
+                       etag=entity_tag(outcome.sha256, outcome.build))
+
+
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
     """Answer one SPARQL protocol request."""
@@ -163,21 +211,41 @@ def sparql() -> Response:
         return service_description(operation.format)
     outcome = run_query(operation, lambda form: negotiate(
         request.headers.get("Accept"), offers_for(form), format=operation.format, what=f"{form} result"))
-    return _response(outcome.body, outcome.media_type)
+    return answer_response(outcome)
 
 
 def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) -> QueryOutcome:
-    """Guard and run ``operation``'s query, written as ``media_type_for(query form)``."""
-    # The one scan of the text: the guard judges it, it names the form, and the job carries it.
-    # The project prefixes are predeclared (a query's own PREFIX wins), for FROM and the query alike.
-    prefixes = ProjectNamespaces(state().settings.base).prefixes()
-    lexed = check_query(operation.query, max_bytes=state().settings.max_request_bytes, prefixes=prefixes)
+    """Guard and answer ``operation``'s query, written as ``media_type_for(query form)``: from the
+    answers kept for the live build, else by the executor (and then kept if it may be)."""
+    # The one scan of the text (remembered for the next time it is sent): the guard judges it, it
+    # names the form, and the job carries it. The project prefixes are predeclared (a query's own
+    # PREFIX wins), for FROM and the query alike.
+    app = state()
+    settings, scans = app.settings, app.scans
+    text = operation.query
+    lexed = check_query(text, max_bytes=settings.max_request_bytes, prefixes=scans.predeclared, lexed=scans.get(text))
     form = lexed.query_form()
     if form == "UPDATE":
         raise BadRequest(f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}", "Not a query")
-    job = QueryJob(operation.query, media_type_for(form), operation.default_graphs, operation.named_graphs,
-                   base_iri=request.base_url, lexed=lexed, client=client_key(request.remote_addr), prefixes=prefixes)
-    return state().executor.run(job)
+    scans.remember(text, lexed)
+    media_type = media_type_for(form)
+    cache = app.answers
+    key = None
+    if not lexed.volatile:
+        key = answer_key(lexed.normal, media_type, operation.default_graphs, operation.named_graphs, request.base_url,
+                         settings.base, settings.result_limit_bytes)
+        if cache.enabled:
+            answer = cache.get(app.store.snapshot()[1], key)
+            if answer is not None:
+                return QueryOutcome(answer.body, answer.media_type, answer.build, answer.sha256, "hit")
+    job = QueryJob(text, media_type, operation.default_graphs, operation.named_graphs, base_iri=request.base_url,
+                   lexed=lexed, client=client_key(request.remote_addr), prefixes=scans.predeclared)
+    outcome = app.executor.run(job)
+    if key is None or outcome.build is None:  # volatile, or an executor that does not say its build
+        return replace(outcome, cache="volatile" if lexed.volatile else "bypass")
+    answer = cache.put(outcome.build, key, outcome.body, outcome.media_type)
+    status = "stored" if answer.stored else "miss" if cache.enabled else "bypass"
+    return replace(outcome, sha256=answer.sha256, cache=status)
 
 
 def service_description(format: str | None = None) -> Response:

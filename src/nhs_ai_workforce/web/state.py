@@ -6,12 +6,15 @@ the app factory imports the views, and the views import this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
+from ..core.namespaces import ProjectNamespaces
 from ..core.settings import Settings
 from ..sparql.execution import Executor
+from ..sparql.lexer import LexMemo
+from ..store.answers import AnswerCache
 from ..store.live import CurrentStore
 
 EXTENSION = "aiwf"
@@ -19,11 +22,18 @@ EXTENSION = "aiwf"
 
 @dataclass(frozen=True)
 class AppState:
-    """What the views share: the settings, the lazily opened read-only store, the query executor."""
+    """What the views share: the settings, the lazily opened read-only store, the query executor;
+    and, made from the settings, the answers kept per build and the scans of recent queries."""
 
     settings: Settings
     store: CurrentStore
     executor: Executor
+    answers: AnswerCache = field(init=False, repr=False)
+    scans: LexMemo = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "answers", AnswerCache(self.settings))
+        object.__setattr__(self, "scans", LexMemo(ProjectNamespaces(self.settings.base).prefixes()))
 
 
 def state() -> AppState:

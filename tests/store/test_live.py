@@ -1,0 +1,44 @@
+"""The live store held in memory when it is small (``CurrentStore(memory_bytes=...)``)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from rdflib import Literal
+from rdflib import namespace as vocab
+
+from conftest import make_dataset, make_live
+from nhs_ai_workforce.store.live import CurrentStore, open_store, store_bytes
+
+COUNT = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+
+
+def _count(store: ox.Store) -> int:
+    return int(next(iter(store.query(COUNT, use_default_graph_as_union=True)))["n"].value)
+
+
+def test_a_small_store_is_queried_in_memory_with_the_same_answers(settings, built_store):
+    on_disk = open_store(settings)
+    empty = ox.NamedNode(f"{settings.base}/id/graph/empty")
+    current = CurrentStore(settings, memory_bytes=store_bytes(built_store))
+    held = current.get()
+    assert current.in_memory and current.build_id == built_store.name
+    assert _count(held) == _count(on_disk) == len(list(on_disk.quads_for_pattern(None, None, None, None)))
+    assert set(held.named_graphs()) == set(on_disk.named_graphs())
+    held.add(ox.Quad(empty, empty, empty, empty))  # a copy: the build on disk is untouched
+    assert _count(open_store(settings)) == _count(on_disk)
+
+
+def test_a_store_over_the_threshold_stays_on_disk(settings, built_store):
+    for memory_bytes in (0, store_bytes(built_store) - 1):
+        current = CurrentStore(settings, memory_bytes=memory_bytes)
+        current.get()
+        assert not current.in_memory
+
+
+def test_a_new_build_is_loaded_into_memory_when_it_goes_live(settings, ns, built_store):
+    current = CurrentStore(settings, memory_bytes=16 * 1024 * 1024)
+    before = _count(current.get())
+    rows = [("background", ns.thing("x", "new"), vocab.RDFS.label, Literal("new"))]
+    new_dir = make_live(settings, make_dataset(ns, rows))
+    assert _count(current.get()) == 1 != before
+    assert current.in_memory and current.snapshot()[1] == new_dir.name
