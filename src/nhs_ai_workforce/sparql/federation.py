@@ -36,10 +36,10 @@ import contextvars
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ..core.settings import Settings
-from .lexer import Lexed, lex
+from .lexer import Lexed, expand_token, lex
 
 __all__ = [
     "MAX_CALLS",
@@ -208,19 +208,8 @@ def service_clauses(text: str, lexed: Lexed | None = None, predeclared: Mapping[
         start = match.start(kind)
         silent = match.group("silent") is not None
         clauses[offset] = ServiceClause(offset, silent, written, start, match.end(kind),
-                                        _expand(kind, written, prefixes, lexed.base), kind == "var")
+                                        expand_token(kind, written, prefixes, lexed.base), kind == "var")
     return clauses
-
-
-def _expand(kind: str, written: str, prefixes: Mapping[str, str], base: str | None) -> str | None:
-    if kind == "iri":
-        iri = written[1:-1]
-        return urljoin(base, iri) if base else iri
-    if kind == "pname":
-        prefix, _, local = written.partition(":")
-        namespace = prefixes.get(prefix)
-        return None if namespace is None else namespace + re.sub(r"\\(.)", r"\1", local)
-    return None
 
 
 def rewrite(text: str, clauses: Iterable[ServiceClause], target: Callable[[str], str]) -> str:

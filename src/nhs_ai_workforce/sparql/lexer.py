@@ -247,7 +247,7 @@ class LexMemo:
             self._scans[text] = lexed
 
 
-def _expand(kind: str, value: str, prefixes: dict[str, str], base: str | None) -> str | None:
+def expand_token(kind: str, value: str, prefixes: Mapping[str, str], base: str | None) -> str | None:
     """The absolute IRI an ``iri`` or ``pname`` token stands for, or ``None`` if unknown."""
     if kind == "iri":
         iri = value[1:-1]
@@ -265,11 +265,11 @@ def _declare(
     """Record a ``PREFIX`` or ``BASE`` declaration (malformed ones are left to the parser)."""
     following = tokens[index + 1 : index + 3]
     if keyword == "BASE" and following and following[0][0] == "iri":
-        base = _expand("iri", following[0][1], {}, base)
+        base = expand_token("iri", following[0][1], {}, base)
     elif keyword == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
         name = following[0][1]
         if name.endswith(":") and name.count(":") == 1:
-            prefixes = {**prefixes, name[:-1]: _expand("iri", following[1][1], {}, base) or ""}
+            prefixes = {**prefixes, name[:-1]: expand_token("iri", following[1][1], {}, base) or ""}
     return base, prefixes
 
 
@@ -284,7 +284,7 @@ def _dataset_clause(
     if position >= len(tokens) or tokens[position][0] not in ("iri", "pname"):
         return None
     kind, value, _ = tokens[position]
-    return DatasetClause(keyword, value, _expand(kind, value, prefixes, base), tokens[index][2])
+    return DatasetClause(keyword, value, expand_token(kind, value, prefixes, base), tokens[index][2])
 
 
 # -- the form: the first keyword after the leading prologue ----------------------------------
