@@ -159,6 +159,22 @@ def browser():
 
 
 @pytest.fixture
+def no_script_page(browser, seeded_server):
+    """A Chromium page with JavaScript disabled that refuses other hosts; on teardown it asserts
+    that something was requested and nothing from another host."""
+    context = browser.new_context(java_script_enabled=False, service_workers="block")
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
+                  else route.abort())
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    assert requests and all(urlsplit(url).hostname == "127.0.0.1" for url in requests), requests
+    context.close()
+
+
+@pytest.fixture
 def local_page(browser, seeded_server):
     """A fresh Chromium page that refuses other hosts; on teardown it asserts that nothing was
     requested from another host and that no script error or console error happened."""

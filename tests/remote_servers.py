@@ -9,9 +9,7 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from servers import free_port, stop, wait_healthy
+from servers import free_port, running_process
 
 
 @dataclass
@@ -188,18 +186,6 @@ def running_oxigraph(location: Path, *, timeout_s: float = 60) -> Iterator[str]:
     """``oxigraph serve`` over an on-disk store at ``location`` on a free port of 127.0.0.1; its origin
     (Graph Store at ``/store``, queries at ``/query``)."""
     port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops, below
     command = [oxigraph_command(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    origin = f"http://127.0.0.1:{port}"
-
-    def output() -> str:
-        log.seek(0)
-        return log.read().decode(errors="replace")
-
-    try:
-        wait_healthy(f"{origin}/query?query=ASK%7B%7D", process, timeout_s, output)
+    with running_process(command, f"http://127.0.0.1:{port}", "/query?query=ASK%7B%7D", timeout_s=timeout_s) as origin:
         yield origin
-    finally:
-        stop(process)
-        log.close()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,18 +64,40 @@ def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | 
     environment.update(env or {})
     aiwf = Path(sys.executable).with_name("aiwf")
     command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
-    # The access log goes to a file: an unread pipe fills up and stalls the server.
+    with running_process(command, f"http://127.0.0.1:{port}", "/health", timeout_s=timeout_s, env=environment,
+                         cwd=cwd) as origin:
+        yield origin
+
+
+@contextlib.contextmanager
+def running_process(command: list[str], origin: str, health_path: str, *, timeout_s: float = 60,
+                    env: dict[str, str] | None = None, cwd: Path | None = None) -> Iterator[str]:
+    """Start a server ``command``, wait until ``origin + health_path`` answers, yield ``origin``, stop it.
+
+    Its output goes to a file, not a pipe (an unread pipe fills up and stalls the server), and is
+    shown if it never answers."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the server stops, below
-    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
 
     def output() -> str:
         log.seek(0)
         return log.read().decode(errors="replace")
 
     try:
-        wait_healthy(f"{origin}/health", process, timeout_s, output)
+        wait_healthy(f"{origin}{health_path}", process, timeout_s, output)
         yield origin
     finally:
         stop(process)
         log.close()
+
+
+def fetch(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict[str, str] | None = None):
+    """(status, headers, body) for any status: HTTP errors are answers too."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()

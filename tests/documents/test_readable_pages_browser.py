@@ -16,21 +16,6 @@ import pytest
 ESCO_DATA_SCIENTIST = "http://data.europa.eu/esco/occupation/258e46f9-0075-4a2e-adae-1ff0477e0f30"
 
 
-@pytest.fixture
-def no_script_page(browser, seeded_server):
-    """A Chromium page with JavaScript disabled that refuses other hosts."""
-    context = browser.new_context(java_script_enabled=False, service_workers="block")
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
-                  else route.abort())
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    assert requests and all(urlsplit(url).hostname == "127.0.0.1" for url in requests), requests
-    context.close()
-
-
 def _table(page, chart_id: str) -> list[tuple[str, str]]:
     rows = page.locator(f"#chart-{chart_id} table.data-table tbody tr")
     return [(row.locator("th").inner_text().strip(), row.locator("td.number").inner_text().strip())

@@ -7,28 +7,10 @@ works with JavaScript switched off. No request leaves 127.0.0.1 and no console e
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 INFORMATICS = 'details:has(> summary a[href="/vocab/role-terms/role/clinical-informatics-professional"])'
 WORKFORCE = 'details:has(> summary a[href="/vocab/role-terms/role/digital-and-informatics-workforce"])'
-
-
-@pytest.fixture
-def no_script_page(browser, seeded_server):
-    """A Chromium page with JavaScript disabled that refuses other hosts."""
-    context = browser.new_context(java_script_enabled=False, service_workers="block",
-                                  viewport={"width": 1280, "height": 700})
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    context.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
-                  else route.abort())
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    assert requests and all(urlsplit(url).hostname == "127.0.0.1" for url in requests), requests
-    context.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.sparql.execution import execute
 from nhs_ai_workforce.store.live import CurrentStore, current_build_id
-from servers import running_server
+from servers import fetch, running_server
 
 NS = ProjectNamespaces()
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -43,17 +43,6 @@ def uncached(store):
     """Another server on the same store that keeps no answers: every answer is made afresh."""
     with running_server(store.store_path, env={"AIWF_ANSWER_CACHE_MB": "0"}) as origin:
         yield origin
-
-
-def fetch(url, *, method="GET", data=None, headers=None):
-    """(status, headers, body) for any status: HTTP errors are answers too."""
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read()
 
 
 def get(origin: str, query: str, **params):

@@ -13,7 +13,7 @@ import pytest
 from conftest import make_dataset, make_live
 from nhs_ai_workforce.core.namespaces import ProjectNamespaces
 from nhs_ai_workforce.core.settings import Settings
-from servers import running_server
+from servers import fetch, running_server
 
 pytestmark = pytest.mark.server
 
@@ -28,17 +28,6 @@ def server(tmp_path_factory):
     make_live(settings, make_dataset(NS))
     with running_server(settings.store_path, env={"AIWF_ROOT": str(settings.root)}) as origin:
         yield origin
-
-
-def fetch(url, *, method="GET", data=None, headers=None):
-    """(status, headers, body) for any status: HTTP errors are answers too."""
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.headers, error.read()
 
 
 def count(body: bytes) -> int:
