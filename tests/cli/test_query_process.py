@@ -1,7 +1,7 @@
 """``aiwf query`` runs its query in a killable process: stopped at ``AIWF_QUERY_TIMEOUT`` and by Ctrl-C.
 
 Each test runs the real command as a subprocess and marks it with an environment variable, so
-it can find every process the command started (the forkserver, the query's process) and check
+it can find every process the command started (the query's process) and check
 that none is left once the command has exited.
 """
 
@@ -56,9 +56,8 @@ def wait_until(condition, what: str, timeout_s: float = 30) -> None:
 
 
 def query_running(command: subprocess.Popen, mark: str) -> bool:
-    """Has the query's process started? It is forked by the forkserver, which is aiwf's child."""
-    processes = marked(mark)
-    return any(parent in processes and parent != command.pid for parent in processes.values())
+    """Has the query's process started? It is the command's child."""
+    return command.pid in marked(mark).values()
 
 
 @pytest.fixture

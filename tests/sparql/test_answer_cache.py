@@ -32,8 +32,9 @@ def store(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="module")
 def server(store):
-    """Two server processes (they share the answers on disk), a 1 s time limit, a 1 MB cache."""
-    env = {"AIWF_WORKERS": "2", "AIWF_QUERY_TIMEOUT": "1", "AIWF_ANSWER_CACHE_MB": "1"}
+    """Two server processes (they share the answers on disk), a 1 s time limit, a 1 MB cache, answers
+    kept from their first request."""
+    env = {"AIWF_WORKERS": "2", "AIWF_QUERY_TIMEOUT": "1", "AIWF_ANSWER_CACHE_MB": "1", "AIWF_ANSWER_MIN_USES": "1"}
     with running_server(store.store_path, env=env) as origin:
         yield origin
 
@@ -131,7 +132,7 @@ def test_an_answer_over_an_eighth_of_the_bound_is_sent_but_not_kept(server):
 def test_a_new_build_has_new_etags_and_its_own_answers(tmp_path):
     settings = Settings(root=tmp_path)
     old = make_live(settings, make_dataset(NS))
-    with running_server(settings.store_path) as origin:
+    with running_server(settings.store_path, env={"AIWF_ANSWER_MIN_USES": "1"}) as origin:
         _, before, body = get(origin, COUNT)
         assert get(origin, COUNT)[1]["Cache-Status"] == "aiwf; hit"
         new = make_live(settings, make_dataset(NS))  # the same triples, another build
@@ -159,9 +160,14 @@ def test_the_endpoint_runs_a_repeated_query_once(settings, built_store):
 
     executor = Counting()
     client = create_app({"SETTINGS": settings, "EXECUTOR": executor}).test_client()
+    statuses = []
     for text in (COUNT, COUNT, f"  {COUNT}\n", COUNT):
         response = client.get("/sparql", query_string={"query": text})
         assert response.status_code == 200
-    assert executor.jobs == [COUNT]
-    assert client.get("/sparql", query_string={"query": COUNT, "format": "csv"}).status_code == 200
-    assert executor.jobs == [COUNT, COUNT]  # another format is another answer
+        statuses.append(response.headers["Cache-Status"])
+    # kept from its second request (AIWF_ANSWER_MIN_USES, default 2), then reused
+    assert executor.jobs == [COUNT, COUNT]
+    assert statuses == ["aiwf; fwd=miss", "aiwf; fwd=miss; stored", "aiwf; hit", "aiwf; hit"]
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": COUNT, "format": "csv"}).status_code == 200
+    assert executor.jobs == [COUNT] * 4  # another format is another answer

@@ -56,7 +56,7 @@ def big_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="module")
 def pool(big_settings):
-    with PooledExecutor(big_settings).start() as executor:
+    with PooledExecutor(big_settings, spares=1).start() as executor:
         assert executor.wait_ready(), "the query processes did not start"
         yield executor
 

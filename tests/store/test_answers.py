@@ -27,6 +27,18 @@ def test_an_answer_kept_by_one_process_is_found_by_another(settings, built_store
     assert (first.counts["stored"], first.counts["misses"], second.counts["hits"]) == (1, 1, 1)
 
 
+def test_an_answer_asked_for_min_uses_times_is_kept_from_then_on(settings, built_store):
+    build, cache = built_store.name, AnswerCache(settings)
+    once, twice = answer_key("asked once"), answer_key("asked twice")
+    assert not cache.put(build, once, b"1", JSON, min_uses=2).stored
+    assert not cache.put(build, twice, b"2", JSON, min_uses=2).stored
+    assert cache.put(build, twice, b"2", JSON, min_uses=2).stored
+    assert cache.get(build, once) is None and cache.get(build, twice).body == b"2"
+    assert cache.counts["not yet"] == 2
+    other = AnswerCache(settings)  # uses are counted per process
+    assert not other.put(build, once, b"1", JSON, min_uses=2).stored
+
+
 def test_the_cache_is_bounded_and_evicts_the_oldest_unread_answer(settings, built_store):
     build = built_store.name
     cache = AnswerCache(settings, max_bytes=8000)  # an answer may be up to 1000 bytes

@@ -255,7 +255,7 @@ def test_requests_are_logged_and_the_server_stops_cleanly(root):
         server.wait_healthy()
         assert server.get("/sparql", query=COUNT)[0] == 200
         family = descendants(server.process.pid)
-        assert len(family) >= 2 + 2 * 3  # 2 workers, each with 2 query processes and a spare
+        assert len(family) >= 2 + 2 * 2  # 2 workers, each with 2 query processes
     finally:
         code = server.stop()
     assert code == 0, server.err.read_text()

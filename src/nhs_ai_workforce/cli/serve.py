@@ -24,11 +24,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     try:
-        code = serve(settings, host=host, port=port, workers=args.workers, threads=args.threads,
-                     ready=lambda: print(f"serving SPARQL on http://{host}:{port}/sparql", flush=True))
+        serve(settings, host=host, port=port, workers=args.workers, threads=args.threads,
+              ready=lambda: print(f"serving SPARQL on http://{host}:{port}/sparql", flush=True))
     except OSError as error:
         raise UsageError(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
-    return code
 
 
 def register(command) -> None:
@@ -36,7 +35,7 @@ def register(command) -> None:
     serve = command("serve", cmd_serve, "serve the SPARQL endpoint over HTTP")
     serve.add_argument("--host", help="interface to listen on (default: HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
-    serve.add_argument("--workers", type=int, help="server processes (default: AIWF_WORKERS or 2)")
+    serve.add_argument("--workers", type=int, help="server processes (default: AIWF_WORKERS or 1)")
     serve.add_argument(
         "--threads", type=int, help="request threads of each process (default: the query slots and queue plus 4)"
     )

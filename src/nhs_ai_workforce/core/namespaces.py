@@ -12,7 +12,8 @@ import re
 from rdflib import Namespace, URIRef
 
 from . import vocab
-from .settings import DEFAULT_BASE, Settings
+from .graphs import ALL_GRAPHS, GRAPHS, IMPORT_GRAPHS, store_graphs  # noqa: F401 - re-exported
+from .settings import DEFAULT_BASE
 from .vocab import STANDARD_PREFIXES
 
 VANN = Namespace(vocab.VANN)
@@ -20,14 +21,6 @@ SDMX_DIMENSION = Namespace(vocab.SDMX_DIMENSION)
 SDMX_ATTRIBUTE = Namespace(vocab.SDMX_ATTRIBUTE)
 SDMX_MEASURE = Namespace(vocab.SDMX_MEASURE)
 SCHEMA = Namespace(vocab.SCHEMA)
-
-#: Graph names, one per source of triples: the graphs every build makes from the seed tables.
-GRAPHS = ("background", "reference", "mappings", "links", "ontology", "inferred")
-#: The graphs of classifications imported from user-supplied files (``aiwf import``): each is absent
-#: (empty) until its classification is imported, and left out of the dumps unless AIWF_DUMP_IMPORTS is set.
-IMPORT_GRAPHS = ("soc2020", "esco")
-#: Every graph a store may hold: the seed graphs, then the imported ones.
-ALL_GRAPHS = GRAPHS + IMPORT_GRAPHS
 
 #: What each named graph holds and where its facts come from, for pages and metadata.
 GRAPH_DESCRIPTIONS = {
@@ -99,17 +92,6 @@ class ProjectNamespaces:
 
 DEFAULT = ProjectNamespaces()
 AIWF = DEFAULT.AIWF
-
-
-def store_graphs(settings: Settings | None = None) -> frozenset[str]:
-    """The IRIs of the store's named graphs, ``{base}/id/graph/{name}``, the imported ones included
-    (a query may name one that has not been imported: it is empty).
-
-    >>> sorted(store_graphs(Settings(base="http://example.org")))[0]
-    'http://example.org/id/graph/background'
-    """
-    base = (settings.base if settings else DEFAULT_BASE).rstrip("/")
-    return frozenset(f"{base}/id/graph/{name}" for name in ALL_GRAPHS)
 
 
 def curie(iri: str, prefixes: dict[str, str], *, local: re.Pattern[str] | None = None) -> str | None:

@@ -34,6 +34,7 @@ def _half_of_memory_mb() -> int:
 _LIMITS = (
     ("AIWF_RESULT_LIMIT_BYTES", "result_limit_bytes", int),
     ("AIWF_QUERY_WORKERS", "query_workers", int),
+    ("AIWF_QUERY_SPARES", "query_spares", int),
     ("AIWF_QUERY_MEMORY_MB", "query_memory_mb", int),
     ("AIWF_QUERY_QUEUE", "query_queue", int),
     ("AIWF_QUERY_SLOTS_PER_CLIENT", "query_slots_per_client", int),
@@ -50,6 +51,7 @@ _LIMITS = (
     ("AIWF_REMOTE_ATTEMPTS", "remote_attempts", int),
     ("AIWF_ANSWER_CACHE_MB", "answer_cache_mb", int),
     ("AIWF_ANSWER_MAX_AGE", "answer_max_age_s", int),
+    ("AIWF_ANSWER_MIN_USES", "answer_min_uses", int),
     ("AIWF_MEMORY_STORE_MB", "memory_store_mb", int),
     ("AIWF_SERVICE_TIMEOUT", "service_timeout_s", float),
     ("AIWF_SERVICE_MAX_BYTES", "service_max_bytes", int),
@@ -68,6 +70,7 @@ class Settings:
     max_request_bytes: int = 256 * 1024
     result_limit_bytes: int = 16 * 1024 * 1024  # a serialised result larger than this is refused
     query_workers: int = 2  # queries each server process runs at once, each in a killable process
+    query_spares: int = 0  # idle query processes kept beside them, so a killed one's query finds another at once
     # memory (MB) all query processes of the server may use together (0: no cap); default half the machine's
     query_memory_mb: int = field(default_factory=lambda: _half_of_memory_mb())
     query_queue: int = 10  # requests each server process lets wait for a query slot; past it: 503
@@ -79,7 +82,7 @@ class Settings:
     update_max_removed_share: float = 0.1  # an update removing more of the graph needs confirm=yes
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 2  # server processes started by `aiwf serve`
+    workers: int = 1  # server processes started by `aiwf serve` (2 uses two cores for pages and cached answers)
     max_connections: int = 1000  # open connections each server process holds; more wait to be accepted
     header_timeout_s: float = 10.0  # a request head must arrive within this (and an idle connection closes)
     body_timeout_s: float = 30.0  # a request body must arrive within this after its head
@@ -92,6 +95,7 @@ class Settings:
     remote_attempts: int = 3
     answer_cache_mb: int = 64  # answers kept per build on disk, shared by the server processes (0: no cache)
     answer_max_age_s: int = 60  # Cache-Control max-age of a GET answer (0: no-cache, revalidate each time)
+    answer_min_uses: int = 2  # a query's answer is kept from its n-th request in a process (1: the first)
     memory_store_mb: int = 16  # query processes hold a store this small on disk (or smaller) in memory (0: never)
     # federated queries (sparql/federation.py): the endpoints SERVICE may call (none: SERVICE is refused),
     # and each call's time limit (within the query's) and answer size limit
@@ -139,6 +143,11 @@ class Settings:
         wait behind queries.
         """
         return max(1, self.query_workers) + max(0, self.query_queue)
+
+    @property
+    def memory_store_bytes(self) -> int:
+        """A store this small on disk (or smaller) is held in memory by the processes that query it."""
+        return max(0, self.memory_store_mb) * 1024 * 1024
 
     @property
     def store_path(self) -> Path:

@@ -60,7 +60,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from ..core.errors import ServiceError
-from ..core.namespaces import store_graphs
+from ..core.graphs import store_graphs
 from ..core.settings import Settings
 from .federation import ServicePolicy, active, service_clauses
 from .lexer import UPDATE_KEYWORDS, DatasetClause, Lexed, lex

@@ -10,11 +10,13 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   up and serving, it is the query engine behind it (the gateway's upstream) that gave no answer
   in time; 503 stays reserved for "no store" and "no capacity". Retrying the same query will
   time out again.
-- **Warm spare.** The pool keeps ``query_workers`` children for concurrent queries plus one
-  spare, all with the store already open, so after a kill the next query is answered at once
-  by a ready child while a replacement starts in the background. Children are forked from a
-  ``forkserver`` that has imported pyoxigraph already, so a replacement is ready in tens of
-  milliseconds (the process plumbing is :mod:`nhs_ai_workforce.core.processes`).
+- **Replacement.** The pool keeps ``query_workers`` children for concurrent queries, all with
+  the store already open; a killed one is replaced in the background. Each child is a fresh
+  interpreter that imports only the query code and pyoxigraph (no web app, no rdflib, some
+  35 MB resident), ready in about 0.1 s (the process plumbing is
+  :mod:`nhs_ai_workforce.core.processes`), so the next query waits at most that long after a
+  kill. ``AIWF_QUERY_SPARES`` (default 0) keeps that many idle children beside them, for a
+  query that should not wait even that, at some 35 MB each.
 - **Memory.** ``settings.query_memory_mb`` (``AIWF_QUERY_MEMORY_MB``; default half the
   machine's memory, 0 for no cap) is what all the query processes of the server may use
   together. Each of the ``settings.workers`` server processes has an equal part; in a pool,
@@ -75,7 +77,7 @@ from collections import deque
 from dataclasses import replace
 
 from ..core.errors import BadRequest, ServiceError, Unavailable
-from ..core.processes import Child, context, preload, query_allocator, resident_mb, stop, stop_all
+from ..core.processes import Child, launch, lifeline, query_allocator, resident_mb, stop, stop_all
 from ..core.settings import Settings
 from .admission import Admission
 from .execution import QueryJob, QueryOutcome
@@ -97,7 +99,6 @@ IDLE_MB = 256
 #: How often (seconds) a running query's memory is read.
 WATCH_S = 0.05
 
-preload(__name__, query_child.__module__)  # the forkserver imports these, so each forked child starts warm
 _log = logging.getLogger(__name__)
 
 
@@ -124,7 +125,7 @@ class PooledExecutor:
         settings: Settings,
         *,
         size: int | None = None,
-        spares: int = 1,
+        spares: int | None = None,
         timeout_s: float | None = None,
         result_limit_bytes: int | None = None,
         memory_mb: int | None = None,
@@ -133,7 +134,7 @@ class PooledExecutor:
     ) -> None:
         self.settings = settings
         self.size = max(1, size if size is not None else settings.query_workers)
-        self.spares = max(0, spares)
+        self.spares = max(0, spares if spares is not None else settings.query_spares)
         self.timeout_s = timeout_s if timeout_s is not None else settings.query_timeout_s
         self.result_limit_bytes = result_limit_bytes if result_limit_bytes is not None else settings.result_limit_bytes
         #: Resident memory (MB) one running query may use (0: no cap), and an idle child may keep.
@@ -153,7 +154,7 @@ class PooledExecutor:
         self._closed = False
         #: Children watch the reading end; the writing end closes when this process ends.
         self.allocator = query_allocator(settings.query_allocator)
-        self._lifeline = context(self.allocator).Pipe(duplex=False)
+        self._lifeline = lifeline()
         self._finalizer = weakref.finalize(self, stop_all, self._children, threading.Lock())
 
     # -- lifecycle
@@ -379,16 +380,8 @@ class PooledExecutor:
             self._replenish()
 
     def _spawn(self) -> Child:
-        spawner = context(self.allocator)
-        parent_end, child_end = spawner.Pipe(duplex=True)
-        process = spawner.Process(
-            target=query_child,
-            args=(child_end, self._lifeline[0], self.settings, self.result_limit_bytes, self.memory_mb),
-            name="aiwf-query",
-            daemon=True,
-        )
-        process.start()
-        child_end.close()
+        process, parent_end = launch(query_child, self.settings, self.result_limit_bytes, self.memory_mb,
+                                     watch=self._lifeline[0], allocator=self.allocator, label="aiwf query")
         child = Child(process, parent_end, process.pid or 0)
         try:
             if not parent_end.poll(START_TIMEOUT_S):

@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import replace
-from multiprocessing.connection import Connection
 
 from ..core.errors import BadRequest, ServiceError, Unavailable
-from ..core.namespaces import store_graphs
-from ..core.processes import ADDRESS_HEADROOM_MB, in_child, limit_memory
+from ..core.graphs import store_graphs
+from ..core.processes import ADDRESS_HEADROOM_MB, Channel, in_child, limit_memory
 from ..core.settings import Settings
 from .execution import execute
 from .guard import check_dataset, check_lexed
@@ -27,7 +26,7 @@ __all__ = ["error_reply", "query_child"]
 
 
 def query_child(
-    conn: Connection, lifeline: Connection, settings: Settings, result_limit_bytes: int | None, memory_mb: int
+    conn: Channel, lifeline: Channel, settings: Settings, result_limit_bytes: int | None, memory_mb: int
 ) -> None:
     """The entry point of a query child: open the store, then answer jobs until the pipe closes."""
     limit_memory(memory_mb + ADDRESS_HEADROOM_MB if memory_mb > 0 else 0)  # a backstop; the parent watches
@@ -46,10 +45,10 @@ def error_reply(error: ServiceError) -> tuple[str, tuple]:
     return ("error", (error.status, error.title, error.message, error.line, error.column, error.retry_after))
 
 
-def _serve_queries(conn: Connection, settings: Settings, result_limit_bytes: int | None) -> None:
+def _serve_queries(conn: Channel, settings: Settings, result_limit_bytes: int | None) -> None:
     from ..store.live import CurrentStore, StoreError
 
-    store = CurrentStore(settings, memory_bytes=settings.memory_store_mb * 1024 * 1024)
+    store = CurrentStore(settings, memory_bytes=settings.memory_store_bytes)
     with contextlib.suppress(StoreError):
         store.get()  # open it now, so the first query does not wait for it
     conn.send(("ready", os.getpid()))

@@ -25,7 +25,11 @@ process of the host, and by the next server started on the same build:
   is renamed into place, so a reader (who takes no lock) sees a whole answer or none; an answer
   removed while it is being read is still read whole. If the directory cannot be written, the
   server answers as it would without a cache.
-- **Counted per process**: :attr:`AnswerCache.counts` (hits, misses, stored, evicted).
+- **Kept from a request's second time** where the caller asks (``min_uses``; the SPARQL endpoint
+  passes ``settings.answer_min_uses``, ``AIWF_ANSWER_MIN_USES``, default 2, as nginx's
+  ``proxy_cache_min_uses``): a query text sent once, as most ad hoc queries are, costs no file;
+  uses are counted per process, for the last :data:`USES_KEPT` requests.
+- **Counted per process**: :attr:`AnswerCache.counts` (hits, misses, stored, evicted, not yet).
 
 Each answer records the SHA-256 of its bytes, so a validator (an ``ETag``) costs nothing on a hit.
 
@@ -59,6 +63,8 @@ __all__ = ["TOUCH_S", "Answer", "AnswerCache", "answer_key"]
 
 #: A hit refreshes its answer's file time (its place in the eviction order) at most this often.
 TOUCH_S = 60.0
+#: Keys whose uses are counted (for ``min_uses``), per process: some 1 MB.
+USES_KEPT = 8192
 #: An answer larger than this share of the bound is never kept (it would push out many others).
 LARGEST_SHARE = 8
 #: The lock file, which also holds the state: the build whose answers are kept, their bytes and
@@ -110,6 +116,7 @@ class AnswerCache:
         #: What this process did: ``hits``, ``misses``, ``stored``, ``evicted``, ``errors``.
         self.counts: Counter[str] = Counter()
         self._touched: dict[str, float] = {}
+        self._uses: dict[str, int] = {}  # requests seen fewer than their min_uses times, oldest first
         self._made = False
         self._lock = threading.Lock()
 
@@ -138,10 +145,14 @@ class AnswerCache:
         self._touch(path)
         return Answer(body, media_type, sha256, build, hit=True)
 
-    def put(self, build: str, key: str, body: bytes, media_type: str) -> Answer:
-        """``body`` as the answer for ``key`` in ``build``, kept if it may be (see the module docstring)."""
+    def put(self, build: str, key: str, body: bytes, media_type: str, *, min_uses: int = 1) -> Answer:
+        """``body`` as the answer for ``key`` in ``build``, kept if it may be (see the module docstring),
+        and only from the ``min_uses``-th time this process makes it."""
         answer = Answer(body, media_type, hashlib.sha256(body).hexdigest(), build)
         if not self.enabled or len(body) > self.max_entry_bytes or not _SAFE_BUILD.fullmatch(build):
+            return answer
+        if min_uses > 1 and not self._used_enough(f"{build} {key}", min_uses):
+            self.counts["not yet"] += 1
             return answer
         try:
             stored = self._store(answer, key)
@@ -155,6 +166,17 @@ class AnswerCache:
         return Answer(body, media_type, answer.sha256, build, stored=stored)
 
     # -- inside
+
+    def _used_enough(self, key: str, min_uses: int) -> bool:
+        """Count one use of ``key``; ``True`` at the ``min_uses``-th (the last :data:`USES_KEPT` keys are counted)."""
+        with self._lock:
+            uses = self._uses.pop(key, 0) + 1
+            if uses >= min_uses:
+                return True
+            self._uses[key] = uses
+            if len(self._uses) > USES_KEPT:
+                del self._uses[next(iter(self._uses))]
+            return False
 
     def _touch(self, path: str) -> None:
         now = time.monotonic()

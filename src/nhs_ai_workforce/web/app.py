@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.config.update(config)
-    store = CurrentStore(settings)
+    store = CurrentStore(settings, memory_bytes=settings.memory_store_bytes)
     executor = _executor(app.config.pop("EXECUTOR", None), settings, store)
     services = federation.ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW stops the start
     if services.enabled:

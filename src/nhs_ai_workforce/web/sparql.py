@@ -243,7 +243,7 @@ def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) 
     outcome = app.executor.run(job)
     if key is None or outcome.build is None:  # volatile, or an executor that does not say its build
         return replace(outcome, cache="volatile" if lexed.volatile else "bypass")
-    answer = cache.put(outcome.build, key, outcome.body, outcome.media_type)
+    answer = cache.put(outcome.build, key, outcome.body, outcome.media_type, min_uses=settings.answer_min_uses)
     status = "stored" if answer.stored else "miss" if cache.enabled else "bypass"
     return replace(outcome, sha256=answer.sha256, cache=status)
 

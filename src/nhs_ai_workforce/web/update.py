@@ -37,8 +37,6 @@ import hmac
 from flask import Blueprint, Response, jsonify, request
 
 from ..core.errors import BadRequest, ServiceError
-from ..pipeline.changes import MAX_NOTE_CHARS
-from ..pipeline.update import ConfirmationNeeded, UpdateRejected, apply_update
 from ..sparql.guard import check_query
 from ..sparql.lexer import Lexed
 from .errors import error_body, error_response
@@ -62,6 +60,9 @@ YES, NO = frozenset({"yes", "true", "1"}), frozenset({"", "no", "false", "0"})
 @blueprint.route("/update", methods=["POST"])
 def update() -> Response:
     """Apply one SPARQL update to a validated copy of the store and swap it in."""
+    # The build's code (rdflib's SPARQL, pySHACL) is loaded by the first update, not by every server.
+    from ..pipeline.update import UpdateRejected, apply_update
+
     settings = state().settings
     if not settings.update_token:
         raise ServiceError(
@@ -114,6 +115,8 @@ def _confirmed() -> bool:
 
 
 def _note(name: str) -> str | None:
+    from ..pipeline.changes import MAX_NOTE_CHARS
+
     value = (_parameter(name) or "").strip()
     if len(value) > MAX_NOTE_CHARS:
         raise BadRequest(f"'{name}' has {len(value)} characters; the limit is {MAX_NOTE_CHARS}", "Bad parameter")
@@ -122,6 +125,8 @@ def _note(name: str) -> str | None:
 
 def _check_whole_graphs(lexed: Lexed) -> None:
     """409 unless confirmed, for an update that drops, clears or replaces whole graphs."""
+    from ..pipeline.update import ConfirmationNeeded
+
     found = sorted({keyword for keyword, _ in lexed.keywords if keyword in WHOLE_GRAPH})
     if found:
         raise ConfirmationNeeded(

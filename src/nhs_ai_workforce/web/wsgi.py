@@ -7,9 +7,10 @@ WSGI server as ``nhs_ai_workforce.web.wsgi:app`` (settings from the environment)
 What :func:`serve` sets up:
 
 - ``HOST:PORT`` from the settings (``HOST``, ``PORT``; default ``127.0.0.1:8000``), or the
-  ``--host`` / ``--port`` options, bound once by a supervising parent
-  (:mod:`.supervisor`) that forks ``workers`` server processes (``AIWF_WORKERS`` or
-  ``--workers``, default 2) accepting on it, and replaces any that dies;
+  ``--host`` / ``--port`` options, bound once by the command, which then becomes a lean
+  supervisor (a fresh interpreter holding the sockets, settings from the environment with the
+  command's base, root and store: :mod:`.supervisor`) that forks ``workers`` server processes
+  (``AIWF_WORKERS`` or ``--workers``, default 1) accepting on them, and replaces any that dies;
 - in each process a waitress front end (:mod:`.front`) that reads every request whole before a
   request thread sees it (``threads`` of them; by default :func:`request_threads`: the running and
   queued queries plus 4, so pages and ``/health`` always find a thread), with head and body deadlines
@@ -28,18 +29,24 @@ the time to the first answer does not depend on the size of the graph.
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from collections.abc import Callable
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..core.settings import Settings
 
-__all__ = ["THREADS", "application", "request_threads", "serve"]
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["THREADS", "application", "main", "request_threads", "serve", "supervise_sockets"]
 
 #: Request threads of a server process beyond those queries may hold (running or waiting for a
 #: slot: ``settings.query_requests_held``), so pages, dumps and ``/health`` never wait behind queries.
 THREADS = 4
+#: What ``ps`` shows of the supervisor and server processes (``pgrep -f "aiwf serve"`` finds them).
+PROCESS_LABEL = "aiwf serve"
 
 
 def request_threads(settings: Settings) -> int:
@@ -70,18 +77,53 @@ def grace_s(settings: Settings) -> float:
 def serve(
     settings: Settings, *, host: str | None = None, port: int | None = None, workers: int | None = None,
     threads: int | None = None, ready: Callable[[], None] | None = None,
-) -> int:
-    """Serve in the foreground until ``SIGTERM`` / ``SIGINT``; the exit code. ``ready`` is called
-    once the address is bound (``OSError`` if it cannot be)."""
-    from . import app as _preloaded  # noqa: F401 - imported once here, not in every process
-    from .front import run
-    from .supervisor import bind, supervise
+) -> NoReturn:
+    """Bind ``HOST:PORT`` here (``OSError`` if it cannot be), call ``ready``, then become the lean
+    supervisor (:func:`supervise_sockets`): this process is replaced (``exec``) by a fresh
+    interpreter that keeps the listening sockets and imports nothing of the app, so the
+    supervisor holds some 12 MB rather than the command line's 40 (its server processes import
+    the app themselves). Does not return: the process exits with the server's exit code."""
+    from .supervisor import bind
 
     sockets = bind(host or settings.host, port or settings.port)
     if ready:
         ready()
+    env = dict(os.environ, AIWF_BASE=settings.base, AIWF_ROOT=str(settings.root))
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # glibc's 8 per core only fragment: the GIL serialises most allocation
+    if settings.store_dir is not None:
+        env["AIWF_STORE"] = str(settings.store_dir)
+    fds = [sock.fileno() for sock in sockets]
+    for fd in fds:
+        os.set_inheritable(fd, True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    entry = "import sys; from nhs_ai_workforce.web.wsgi import main; sys.exit(main(sys.argv[2:]))"
+    args = [PROCESS_LABEL, str(workers or 0), str(threads or 0), *map(str, fds)]  # ps shows the label
+    os.execve(sys.executable, [sys.executable, "-c", entry, *args], env)  # noqa: S606 - our own interpreter
+
+
+def main(argv: list[str]) -> int:
+    """The supervisor's entry after :func:`serve` (``WORKERS THREADS FD...``; 0: the default)."""
+    workers, threads, *fds = map(int, argv)
+    sockets = [socket.socket(fileno=fd) for fd in fds]
+    for sock in sockets:
+        sock.set_inheritable(False)
+    return supervise_sockets(Settings.from_env(), sockets, workers=workers or None, threads=threads or None)
+
+
+def supervise_sockets(
+    settings: Settings, sockets: list[socket.socket], *, workers: int | None = None, threads: int | None = None,
+) -> int:
+    """Serve on the bound ``sockets`` in the foreground until ``SIGTERM`` / ``SIGINT``; the exit code."""
+    from .supervisor import supervise
+
+    workers = workers or settings.workers
+    if workers > 1:  # imported once here and shared by the processes; one process imports it itself
+        from . import app as _preloaded  # noqa: F401
 
     def work() -> None:
+        from .front import run
+
         app = application(settings)
         executor = app.extensions["aiwf"].executor
         if hasattr(executor, "start"):
@@ -94,7 +136,7 @@ def serve(
                 executor.close()
 
     try:
-        return supervise(work, workers or settings.workers, grace_s(settings))
+        return supervise(work, workers, grace_s(settings))
     finally:
         for sock in sockets:
             sock.close()
