@@ -60,8 +60,11 @@ class CommandFailed(Exception):
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The settings from the environment, then ``--base`` and ``--store``."""
-    settings = Settings.from_env()
+    """The settings from the environment, then ``--base`` and ``--store``; a malformed value is a usage error."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise UsageError(f"a setting in the environment is malformed: {error}") from None
     changes: dict[str, object] = {}
     if getattr(args, "base", None):
         changes["base"] = args.base.rstrip("/")
