@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -107,6 +108,20 @@ def dataset(ns) -> Dataset:
 def built_store(settings, dataset):
     """A live on-disk store built from the sample dataset; returns its directory."""
     return make_live(settings, dataset)
+
+
+#: Debian's nginx, for the production layouts of the README (deploy/*.conf).
+NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+
+
+@pytest.fixture(scope="session")
+def nginx_binary() -> str:
+    """The nginx binary; skipped when it is not installed, except in CI, which must run these tests."""
+    if NGINX is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is not installed (Debian: apt-get install nginx); .ci/run installs it")
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    return NGINX
 
 
 CHROMIUM = Path("/usr/bin/chromium")

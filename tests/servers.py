@@ -1,4 +1,4 @@
-"""A real ``aiwf serve`` process on a free port of 127.0.0.1, for tests that need HTTP."""
+"""A real ``aiwf serve`` process on a free port of 127.0.0.1, for tests that need HTTP, and ``aiwf build``."""
 
 from __future__ import annotations
 
@@ -53,18 +53,37 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def aiwf(*args: str) -> list[str]:
+    """The command line of ``aiwf args...``: this interpreter's ``aiwf`` script, else its module."""
+    script = Path(sys.executable).with_name("aiwf")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", *args]
+
+
+def aiwf_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without its ``AIWF_*``, ``HOST`` and ``PORT``, plus ``env``."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
+    environment.update(env or {})
+    return environment
+
+
+def build_store(store: Path, *, root: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    """Run ``aiwf build --no-dumps`` from the sources under ``root`` into the store link ``store``
+    (plus ``env``, such as ``SOURCE_DATE_EPOCH``); the id of the build it made."""
+    environment = aiwf_environment({"AIWF_ROOT": str(root), "AIWF_STORE": str(store), **(env or {})})
+    done = subprocess.run(aiwf("build", "--no-dumps"), env=environment, cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[1]  # "build <id> -> <store>"
+
+
 @contextlib.contextmanager
 def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None,
                    port: int | None = None, cwd: Path = ROOT) -> Iterator[str]:
     """Start ``aiwf serve`` over ``store`` (plus ``env``, which wins) on ``port`` (a free one by
     default) in ``cwd``, wait for ``/health``, yield its origin, stop it."""
     port = port or free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k not in ("HOST", "PORT")}
-    environment.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(store))
-    environment.update(env or {})
-    aiwf = Path(sys.executable).with_name("aiwf")
-    command = [str(aiwf), "serve"] if aiwf.exists() else [sys.executable, "-m", "nhs_ai_workforce.cli", "serve"]
-    with running_process(command, f"http://127.0.0.1:{port}", "/health", timeout_s=timeout_s, env=environment,
+    environment = aiwf_environment({"HOST": "127.0.0.1", "PORT": str(port), "AIWF_STORE": str(store), **(env or {})})
+    with running_process(aiwf("serve"), f"http://127.0.0.1:{port}", "/health", timeout_s=timeout_s, env=environment,
                          cwd=cwd) as origin:
         yield origin
 

@@ -11,19 +11,23 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import selectors
 import socket
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from servers import stop, wait_healthy
 
 SITE = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
+#: Several `aiwf serve` replicas behind one nginx.
+REPLICAS_SITE = SITE.with_name("nginx-replicas.conf")
+_UPSTREAM = re.compile(r"(server 127\.0\.0\.1:)(\d+)")
 
 HALF_HEAD = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n"
 SLOW_HEAD = (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
@@ -183,14 +187,25 @@ def measure_under_attack(port: int, label: str, *, stalled: int = 500, slow: int
     return health, queries, held, attack
 
 
+def site_for(site: Path, port: int, upstream_ports: Sequence[int]) -> str:
+    """The site file ``site`` listening on 127.0.0.1:``port``, its upstream servers (in order) on
+    ``upstream_ports``: one for ``deploy/nginx.conf``, as many as it lists for the replicas'."""
+    text = site.read_text()
+    listed = _UPSTREAM.findall(text)
+    assert "listen 80;" in text and len(listed) == len(upstream_ports), (site, listed, upstream_ports)
+    ports = iter(upstream_ports)
+    text = _UPSTREAM.sub(lambda match: f"{match.group(1)}{next(ports)}", text)
+    return text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+
+
 @contextlib.contextmanager
-def running_nginx(nginx: str, port: int, upstream_port: int, tmp: Path) -> Iterator[None]:
-    """nginx on 127.0.0.1:``port`` in front of 127.0.0.1:``upstream_port``, configured by
-    ``deploy/nginx.conf``, with its configuration, pid, logs and temporary files in ``tmp``."""
-    site = SITE.read_text()
-    assert "listen 80;" in site and "server 127.0.0.1:8000;" in site
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
-    (tmp / "site.conf").write_text(site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"))
+def running_nginx(nginx: str, port: int, upstream_port: int | Sequence[int], tmp: Path, *,
+                  site: Path = SITE) -> Iterator[None]:
+    """nginx on 127.0.0.1:``port`` in front of 127.0.0.1:``upstream_port`` (or each of several
+    ports), configured by ``site`` (``deploy/nginx.conf``), with its configuration, pid, logs and
+    temporary files in ``tmp``."""
+    ports = [upstream_port] if isinstance(upstream_port, int) else list(upstream_port)
+    (tmp / "site.conf").write_text(site_for(site, port, ports))
     user = "user root;" if os.geteuid() == 0 else ""  # as root, its workers would drop to nobody
     (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp, user=user))
     command = [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")]

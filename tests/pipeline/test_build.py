@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +18,7 @@ from nhs_ai_workforce.pipeline.build import Steps, build, validate_only
 from nhs_ai_workforce.pipeline.errors import BuildFailed, Problem, SeedError
 from nhs_ai_workforce.pipeline.locations import Location
 from nhs_ai_workforce.store.dumps import NQUADS_FILE
-from nhs_ai_workforce.store.live import current_build_id, open_store, stores_dir
+from nhs_ai_workforce.store.live import build_time, current_build_id, modified_time, open_store, stores_dir
 
 PROJECT = Path(__file__).resolve().parents[2]
 BAD_DATE = Problem(Location("seeds/initiatives.csv", 7, "issued"), "not a date: '2021-13'")
@@ -73,6 +74,14 @@ def test_build_without_dumps_leaves_data_alone(settings, dataset):
     assert result.dumps == []
     assert not settings.data_dir.exists()
     assert current_build_id(settings) == result.build_id
+
+
+def test_a_build_records_source_date_epoch_as_when_its_data_changed(settings, dataset):
+    plain = build(settings, write_dumps=False, steps=steps_for(dataset))
+    assert modified_time(settings, plain.build_id) == build_time(plain.build_id)
+    dated = settings.with_(source_date_epoch=1767225600)  # SOURCE_DATE_EPOCH=1767225600
+    result = build(dated, write_dumps=False, steps=steps_for(dataset))
+    assert modified_time(settings, result.build_id) == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_warnings_do_not_stop_the_build(settings, dataset):

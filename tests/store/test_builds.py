@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
+
 import pyoxigraph as ox
 import pytest
 from rdflib import Literal
@@ -19,9 +23,18 @@ from nhs_ai_workforce.store.builds import (
     load_store,
     remove_leftovers,
     rollback,
+    source_date,
     swap_in,
 )
-from nhs_ai_workforce.store.live import CurrentStore, current_build_id, open_store, stores_dir
+from nhs_ai_workforce.store.live import (
+    BUILD_RECORD,
+    CurrentStore,
+    build_time,
+    current_build_id,
+    modified_time,
+    open_store,
+    stores_dir,
+)
 
 
 def labelled(settings, ns, label: str):
@@ -182,3 +195,39 @@ def test_relative_store_paths_are_taken_against_the_working_directory(tmp_path, 
     assert Settings.from_env({"AIWF_STORE": "var/store"}).store_path == tmp_path / "var" / "store"
     assert Settings(store_dir="x/store").store_path == tmp_path / "x" / "store"
     assert Settings.from_env({"AIWF_ROOT": "."}).root == tmp_path
+
+
+def test_each_build_records_when_its_data_last_changed(settings, ns):
+    made = labelled(settings, ns, "now")
+    record = json.loads((made / BUILD_RECORD).read_text())
+    assert record["build"] == made.name
+    assert modified_time(settings, made.name) == build_time(made.name)  # made without SOURCE_DATE_EPOCH: its own time
+    assert live_label(settings) == "now" and len(open_store(settings)) == 1  # the record does not disturb the store
+
+
+def test_a_build_with_source_date_epoch_records_that_time(settings, ns):
+    settings = settings.with_(source_date_epoch=1767225600)
+    rows = [("background", ns.thing("x", "a"), RDFS.label, Literal("dated"))]
+    made = load_store(oxigraph_quads(make_dataset(ns, rows)), settings, modified=source_date(settings))
+    assert json.loads((made / BUILD_RECORD).read_text())["modified"] == "2026-01-01T00:00:00Z"
+    assert modified_time(settings, made.name) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert len(ox.Store.read_only(str(made))) == 1
+
+
+def test_a_build_without_a_record_is_dated_by_its_id_else_its_directory(settings, ns):
+    made = labelled(settings, ns, "old")
+    (made / BUILD_RECORD).unlink()  # as a build made before records were written
+    assert modified_time(settings, made.name) == build_time(made.name)
+    handmade = stores_dir(settings) / "handmade"
+    handmade.mkdir()
+    os.utime(handmade, (1767225600, 1767225600))
+    assert modified_time(settings, "handmade") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert modified_time(settings, "missing") is None and modified_time(settings, None) is None
+
+
+def test_source_date_epoch_comes_from_the_environment():
+    assert Settings.from_env({"SOURCE_DATE_EPOCH": "1767225600"}).source_date_epoch == 1767225600
+    assert Settings.from_env({"SOURCE_DATE_EPOCH": ""}).source_date_epoch is None
+    assert source_date(Settings.from_env({})) is None
+    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
+        Settings.from_env({"SOURCE_DATE_EPOCH": "yesterday"})

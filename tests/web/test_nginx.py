@@ -7,11 +7,8 @@ logs and temporary files in a temporary directory (never the system service).
 
 from __future__ import annotations
 
-import os
-import shutil
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -22,16 +19,6 @@ from servers import free_port, running_server
 from slow_clients import ASK, measure_under_attack, running_nginx
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-
-@pytest.fixture(scope="module")
-def nginx_binary() -> str:
-    if NGINX is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed (Debian: apt-get install nginx); .ci/run installs it")
-        pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
-    return NGINX
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.pipeline.build import build
 from nhs_ai_workforce.pipeline.changes import change_files
-from nhs_ai_workforce.store.live import current_build_id, open_store, stores_dir
+from nhs_ai_workforce.store.live import build_time, current_build_id, modified_time, open_store, stores_dir
 from nhs_ai_workforce.web.app import create_app
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -113,6 +113,16 @@ def test_a_valid_update_is_validated_and_swapped_in(client, settings):
     assert ask(client, f'ASK {{ GRAPH {BACKGROUND} {{ {TOPOL} ?p "{NEW_DESCRIPTION}"@en }} }}')
     # the inferred graph was recomputed, not lost
     assert ask(client, f"ASK {{ GRAPH {INFERRED} {{ {TOPOL} a ?class }} }}")
+
+
+def test_an_update_is_dated_when_it_is_made_whatever_source_date_epoch_says(settings):
+    dated = settings.with_(source_date_epoch=946684800)  # 2000: the sources' date, not the update's
+    client = create_app({"SETTINGS": dated, "EXECUTOR": "in-process"}).test_client()
+    response = post_update(client, CHANGE_DESCRIPTION.replace(NEW_DESCRIPTION, "A 2019 review, dated by its update."))
+    assert response.status_code == 200, response.data
+    build_id = json.loads(response.data)["build"]
+    assert modified_time(settings, build_id) == build_time(build_id)
+    assert modified_time(settings, build_id).year > 2000
 
 
 def test_an_update_as_a_form_parameter(client, settings):

@@ -29,6 +29,8 @@ exit codes:
 
 environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_LIMIT, HOST, PORT;
   build also AIWF_KEEP_BUILDS (builds kept for rollback, default 3, at least 2);
+  build and import also SOURCE_DATE_EPOCH (seconds since 1970: the date the build gives its data,
+  its Last-Modified and dcterms:modified, so that replicas built apart say the same; default now);
   build, import and serve also AIWF_DUMP_IMPORTS (1: the dumps in data/ and /data/ include the
   classifications imported with `aiwf import`; default off, so data/ comes from seeds/ alone);
   serve also AIWF_WORKERS, AIWF_QUERY_WORKERS, AIWF_QUERY_MEMORY_MB, AIWF_RESULT_LIMIT_BYTES,
@@ -60,8 +62,11 @@ class CommandFailed(Exception):
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The settings from the environment, then ``--base`` and ``--store``."""
-    settings = Settings.from_env()
+    """The settings from the environment, then ``--base`` and ``--store``; a malformed value is a usage error."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise UsageError(f"a setting in the environment is malformed: {error}") from None
     changes: dict[str, object] = {}
     if getattr(args, "base", None):
         changes["base"] = args.base.rstrip("/")

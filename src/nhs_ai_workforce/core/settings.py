@@ -102,6 +102,9 @@ class Settings:
     service_allow: tuple[str, ...] = ()
     service_timeout_s: float = 5.0
     service_max_bytes: int = 4 * 1024 * 1024
+    # SOURCE_DATE_EPOCH (seconds since 1970 UTC): a build from files records it as when its data last
+    # changed, for Last-Modified and dcterms:modified (store/builds.py); None: the time of the build
+    source_date_epoch: int | None = None
 
     def __post_init__(self) -> None:
         # A relative root or store is taken against the working directory once, here, so every
@@ -186,6 +189,11 @@ class Settings:
             values["dump_imports"] = env["AIWF_DUMP_IMPORTS"].strip().lower() not in ("0", "no", "false", "off")
         if env.get("AIWF_SERVICE_ALLOW"):
             values["service_allow"] = tuple(entry for entry in re.split(r"[\s,]+", env["AIWF_SERVICE_ALLOW"]) if entry)
+        if env.get("SOURCE_DATE_EPOCH", "").strip():
+            epoch = env["SOURCE_DATE_EPOCH"].strip()
+            if not epoch.isdigit():
+                raise ValueError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}")
+            values["source_date_epoch"] = int(epoch)
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

@@ -30,7 +30,6 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -40,7 +39,6 @@ from rdflib.term import Node
 from ..core.formats import by_name
 from ..core.namespaces import VANN, ProjectNamespaces, curie
 from ..core.terms import to_oxigraph
-from ..store.live import build_time
 from .examples import ExampleQuery
 
 __all__ = [
@@ -168,11 +166,6 @@ class OntologyDoc:
     def terms(self) -> dict[str, Term]:
         """Every term by its local name."""
         return {term.name: term for section in self.sections for term in section.terms}
-
-    @property
-    def last_modified(self) -> datetime | None:
-        """When the build that holds this ontology was made, if its id says."""
-        return build_time(self.build_id)
 
 
 def nearest(name: str, names: Iterable[str], n: int = 3) -> list[str]:

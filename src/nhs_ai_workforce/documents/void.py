@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pyoxigraph as ox
 
@@ -24,8 +24,7 @@ from ..core.namespaces import GRAPH_DESCRIPTIONS, ProjectNamespaces, curie
 from ..core.settings import Settings
 from ..core.vocab import DCAT, DCTERMS, FOAF, FORMATS, MEDIA_TYPES, PAV, RDF, RDFS, SPDX, SSSOM, TYPE, VOID, XSD
 from ..store.dumps import DATASET_DUMPS, GZIP_MEDIA_TYPE, DumpFile
-from ..store.live import build_time as store_build_time
-from ..store.live import stores_dir
+from ..store.live import modified_time
 from .void_statistics import Statistics
 
 __all__ = [
@@ -75,16 +74,10 @@ PREFIXES = {
 
 
 def build_time(settings: Settings, build_id: str | None) -> datetime | None:
-    """When build ``build_id`` was made: the time its id starts with, else its directory's mtime."""
-    if not build_id:
-        return None
-    minted = store_build_time(build_id)
-    if minted is not None:
-        return minted
-    try:
-        return datetime.fromtimestamp((stores_dir(settings) / build_id).stat().st_mtime, tz=UTC)
-    except OSError:
-        return None
+    """When the data of build ``build_id`` last changed (its ``dcterms:modified``): what the build
+    recorded (``SOURCE_DATE_EPOCH`` when it had one), else the time its id starts with, else its
+    directory's time (:func:`~nhs_ai_workforce.store.live.modified_time`)."""
+    return modified_time(settings, build_id)
 
 
 # -- the description --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from rdflib import Dataset, URIRef
 
 from ..core.settings import Settings
+from ..store.builds import source_date
 from .changes import replay
 from .errors import BuildFailed, SeedError
 from .locations import Location
@@ -65,6 +66,8 @@ def validate_only(settings: Settings, *, steps: Steps | None = None) -> Report:
 def build(settings: Settings, *, write_dumps: bool = True, steps: Steps | None = None) -> BuildResult:
     """Build, validate and publish the graph; the new store replaces the live one atomically.
 
+    The build records ``SOURCE_DATE_EPOCH``, when set, as when its data last changed (else now).
+
     :raises BuildFailed: with every problem, if the seeds are unreadable, a change file does
         not apply or SHACL finds violations; the live store and ``data/`` are then untouched.
     """
@@ -72,4 +75,4 @@ def build(settings: Settings, *, write_dumps: bool = True, steps: Steps | None =
     timings: dict[str, float] = {}
     sources = _convert(settings, steps, timings)
     return publish(sources.dataset, settings, steps=steps, locations=sources.locations,
-                   write_dumps=write_dumps, timings=timings)
+                   write_dumps=write_dumps, timings=timings, modified=source_date(settings))

@@ -113,7 +113,7 @@ def _publish(settings: Settings, changes: dict[str, Pending | None], steps: Step
                 current[name] = pending
         imports = [current[name] for name in IMPORT_GRAPHS if name in current]
         result = publish(dataset, settings, steps=steps, locations=locations, imports=imports,
-                         timings=timings, swap=False, lock=False)
+                         timings=timings, swap=False, lock=False, modified=builds.source_date(settings))
         written: dict[Path, bytes] = {}
         for name, (checked, entailed) in result.imports.checked.items():
             written.update(files.checked_files(settings, name, checked, entailed))

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -116,6 +117,7 @@ def publish(
     swap: bool = True,
     lock: bool = True,
     imports: list[Pending] | None = None,
+    modified: datetime | None = None,
 ) -> BuildResult:
     """Infer, validate, load ``dataset`` and the imported classifications as a new store, write the dumps
     and swap it in.
@@ -124,6 +126,8 @@ def publish(
     :param lock: take the build lock; false when the caller already holds it.
     :param imports: the classifications to add; by default those recorded under ``var/imports/``, and
         then what checking them found is kept for the next build.
+    :param modified: when the data last changed, for the build's record (a build from files passes
+        ``SOURCE_DATE_EPOCH``: :func:`~nhs_ai_workforce.store.builds.source_date`); by default, now.
     :raises BuildFailed: with every SHACL violation; nothing is written.
     """
     steps = steps or default_steps()
@@ -139,7 +143,7 @@ def publish(
                 attached.keep(settings)
         with timed(timings, "store"):
             quads = list(oxigraph_quads(dataset)) + attached.quads
-            new_dir = builds.load_store(quads, settings, build_id=build_id)
+            new_dir = builds.load_store(quads, settings, build_id=build_id, modified=modified)
         try:
             staged = None
             if write_dumps:

@@ -9,12 +9,20 @@ the live one and the previous, whose handles readers may still hold) are kept, s
 
 A ``*.partial`` directory only exists while a build holds :func:`build_lock`; one found by a
 build that holds the lock is from a build that was killed, and :func:`remove_leftovers` deletes it.
+
+Each store directory gets its record (:data:`.live.BUILD_RECORD`) before it gets its final name:
+when the build's data last changed. A build from files (``aiwf build``, ``aiwf import``) made with
+``SOURCE_DATE_EPOCH`` set records that time, the reproducible-builds convention
+(https://reproducible-builds.org/specs/source-date-epoch/), so that builds of the same sources
+on several hosts serve the same ``Last-Modified`` and the same dates in their documents; any
+other build records the time it was made.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -26,7 +34,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..core.settings import Settings
-from .live import BUILD_TIME_FORMAT, StoreError, build_time, current_dir, stores_dir
+from .live import BUILD_RECORD, BUILD_TIME_FORMAT, StoreError, build_time, current_dir, stores_dir
 
 PARTIAL_SUFFIX = ".partial"
 LOCK_FILE = ".lock"
@@ -41,13 +49,32 @@ def new_build_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+def source_date(settings: Settings) -> datetime | None:
+    """``SOURCE_DATE_EPOCH`` (``settings.source_date_epoch``) as a time, if it is set.
+
+    >>> source_date(Settings(source_date_epoch=1767225600)).isoformat()
+    '2026-01-01T00:00:00+00:00'
+    """
+    if settings.source_date_epoch is None:
+        return None
+    return datetime.fromtimestamp(settings.source_date_epoch, tz=UTC)
+
+
+def write_record(directory: Path, build_id: str, modified: datetime | None = None) -> None:
+    """Write the record of the build in ``directory``: ``modified``, else the time ``build_id`` says."""
+    when = modified or build_time(build_id) or datetime.now(UTC)
+    record = {"build": build_id, "modified": when.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+    (directory / BUILD_RECORD).write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
 def load_store(
-    quads: Iterable[ox.Quad], settings: Settings, *, build_id: str | None = None
+    quads: Iterable[ox.Quad], settings: Settings, *, build_id: str | None = None, modified: datetime | None = None
 ) -> Path:
-    """Bulk-load ``quads`` into a new store directory.
+    """Bulk-load ``quads`` into a new store directory, with its record (:func:`write_record`).
 
     The store is flushed, optimised and closed before its directory gets its final name, so a
-    returned path is always complete. Nothing is left behind if loading fails.
+    returned path is always complete. Nothing is left behind if loading fails. ``modified`` is
+    when the data last changed (:func:`source_date` for a build from files); by default, now.
     """
     build_id = build_id or new_build_id()
     final = stores_dir(settings) / build_id
@@ -61,6 +88,7 @@ def load_store(
         store.flush()
         store.optimize()
         del store  # closes the RocksDB handle
+        write_record(partial, build_id, modified)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

@@ -4,12 +4,18 @@
 (:mod:`.builds`). Readers resolve the symlink once and keep the directory they opened; the
 previous build is kept so their handles stay valid until the next build. This module is what
 serving needs, and it never writes.
+
+Each build's directory also holds its record (:data:`BUILD_RECORD`), which says when the build's
+data last changed (:func:`modified_time`): ``SOURCE_DATE_EPOCH`` when the build was made with it
+set, else the time of the build. Served documents take their ``Last-Modified`` and dates from it,
+so two servers that build the same sources with the same ``SOURCE_DATE_EPOCH`` say the same.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import threading
 from datetime import UTC, datetime
@@ -22,6 +28,8 @@ from ..core.settings import Settings
 
 #: How a build id (``20260128T101500123456Z-3fa2c1``) writes its time.
 BUILD_TIME_FORMAT = "%Y%m%dT%H%M%S%fZ"
+#: The file in a build's store directory that records when its data last changed (``{"modified": ...}``).
+BUILD_RECORD = "aiwf-build.json"
 
 
 class StoreError(RuntimeError):
@@ -53,6 +61,38 @@ def build_time(build_id: str | None) -> datetime | None:
     try:
         return datetime.strptime((build_id or "").split("-")[0], BUILD_TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
+        return None
+
+
+def modified_time(settings: Settings, build_id: str | None) -> datetime | None:
+    """When the data of build ``build_id`` last changed: what its record says (``SOURCE_DATE_EPOCH``
+    when it was built with one, else when it was built); for a build made before records were
+    written, the time its id starts with, else its directory's time; ``None`` without a build.
+
+    This is each served document's ``Last-Modified`` and the dataset's ``dcterms:modified``.
+
+    >>> modified_time(Settings(), "20260128T101500123456Z-3fa2c1").isoformat()  # no such directory
+    '2026-01-28T10:15:00.123456+00:00'
+    """
+    if not build_id:
+        return None
+    return _modified(str(stores_dir(settings)), build_id)
+
+
+@functools.lru_cache(maxsize=64)  # asked on every answer; a build's record never changes
+def _modified(stores: str, build_id: str) -> datetime | None:
+    directory = f"{stores}/{build_id}"
+    try:
+        with open(f"{directory}/{BUILD_RECORD}", encoding="utf-8") as handle:  # noqa: PTH123
+            return datetime.fromisoformat(json.load(handle)["modified"]).astimezone(UTC)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    minted = build_time(build_id)
+    if minted is not None:
+        return minted
+    try:
+        return datetime.fromtimestamp(os.stat(directory).st_mtime, tz=UTC)  # noqa: PTH116
+    except OSError:
         return None
 
 

@@ -5,7 +5,7 @@ server runs every chart's query on the live store once per build (``CurrentStore
 renders its data table, unit, notes and sources into the page, so the page reads without
 JavaScript. ``static/charts.js`` then draws the bar charts with ECharts (served locally by
 :mod:`.assets`) from the same figures, embedded in the page as JSON. The page itself is rendered
-once per build too (:mod:`.reuse`), with an ``ETag`` and the build time as ``Last-Modified``.
+once per build too (:mod:`.reuse`), with an ``ETag`` and the date of the build's data as ``Last-Modified``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, render_template, url_for
 
 from ..documents.charts import Chart, ChartData, chart_data, chart_list
-from ..store.live import build_time
+from ..store.live import modified_time
 from .addresses import editor_link, href, query_link
 from .conditional import conditional
 from .reuse import made_once
@@ -70,4 +70,4 @@ def charts_page() -> Response:
     page = made_once("charts", "text/html", make, version, state().settings.queries_dir)
     response = Response(page.body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
-    return conditional(response, page.body, build_time(page.build), etag=page.sha256)
+    return conditional(response, page.body, modified_time(state().settings, page.build), etag=page.sha256)

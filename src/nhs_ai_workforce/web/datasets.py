@@ -13,7 +13,7 @@
 Dumps are rendered from the live store, so their IRIs are under the served base, once per build
 (:class:`~nhs_ai_workforce.store.dumps.ServedDumps`); the statistics and description are
 computed once per build too (kept in the build's memo). Every answer has an ``ETag`` (the
-SHA-256 of its bytes) and a ``Last-Modified`` (the build time), honours ``If-None-Match`` /
+SHA-256 of its bytes) and a ``Last-Modified`` (the date of the build's data), honours ``If-None-Match`` /
 ``If-Modified-Since`` with 304, and answers ``HEAD``; dumps are attachments with their file name.
 """
 

@@ -19,7 +19,7 @@ from ..core.settings import Settings
 from ..documents import overview as overviews
 from ..documents.examples import ExampleQuery, example_queries
 from ..reconcile.kinds import entity_types
-from ..store.live import StoreError
+from ..store.live import StoreError, modified_time
 from .state import state
 from .vendor import PACKAGES, package_dir, package_version
 
@@ -63,9 +63,11 @@ def home() -> Response:
     examples = example_queries(settings)
     folder = package_dir("yasgui")
     version = package_version(folder) if folder else None
+    counted = overview()
     html = render_template(
         "home.html",
-        overview=overview(),
+        overview=counted,
+        modified=modified_time(settings, counted.build_id) if counted else None,
         examples=examples,
         config=editor_config(settings, examples, version) if version else None,
         version=version,

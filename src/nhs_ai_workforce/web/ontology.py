@@ -4,7 +4,7 @@
 document (``ontology/aiwf.ttl``, rebased to the served base) as Turtle, RDF/XML, JSON-LD or
 N-Triples by ``Accept``; Turtle when ``Accept`` is absent or ``*/*``, so RDF clients get RDF
 by default. ``/def/aiwf.{ttl,rdf,jsonld,nt,html}`` name one representation each. Every answer
-has an ``ETag`` and ``Last-Modified`` (the build's time) and honours conditional requests.
+has an ``ETag`` and ``Last-Modified`` (the date of the build's data) and honours conditional requests.
 
 Term IRIs follow the extended configuration for a slash namespace of the W3C "Best Practice
 Recipes for Publishing RDF Vocabularies": ``/def/aiwf/{Term}`` answers ``303 See Other`` to
@@ -28,6 +28,7 @@ from ..documents import ontology as ontology_doc
 from ..documents.examples import ExampleQuery, class_examples
 from ..documents.ontology import RDF_TYPES, OntologyDoc, nearest
 from ..sparql.negotiation import content_type, negotiate
+from ..store.live import modified_time
 from .addresses import editor_link, local_path, query_link
 from .conditional import conditional
 from .errors import Suggestion, not_found
@@ -107,7 +108,7 @@ def _document(media_type: str, *, negotiated: bool) -> Response:
     if negotiated:
         response.vary.add("Accept")
         response.headers["Content-Location"] = _path(_extension(media_type))
-    return conditional(response, body, doc.last_modified)
+    return conditional(response, body, modified_time(state().settings, doc.build_id))
 
 
 @blueprint.get("/def/")

@@ -7,7 +7,7 @@
   ``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.trig``, ``.nq``). A document is the thing's
   triples, in the default graph whatever the syntax; only the ``.trig`` and ``.nq`` files put
   each triple in the named graph it comes from. Every answer carries ``Link`` headers to the
-  alternates, an ETag and the build time as ``Last-Modified``, so conditional requests get ``304``.
+  alternates, an ETag and the date of the build's data as ``Last-Modified``, so conditional requests get ``304``.
   Each document is rendered once per build (:mod:`.reuse`).
 - ``GET /doc/`` and ``GET /doc/{kind}/``: the kinds of thing with counts, the things of a kind;
   ``?q=`` filters by label.
@@ -29,7 +29,7 @@ from ..documents import describe as ds
 from ..documents import named_graphs
 from ..documents.catalogue import Catalogue, read_catalogue
 from ..sparql.negotiation import GRAPH_TYPES, content_type, negotiate
-from ..store.live import build_time
+from ..store.live import modified_time
 from .addresses import href, iri_for_path
 from .conditional import conditional
 from .errors import Suggestion, not_found
@@ -177,7 +177,7 @@ def _answer(body: bytes, media: str, path: str, iri: str, *, negotiated: bool, s
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.public = True
     response.cache_control.no_cache = True
-    return conditional(response, body, build_time(state().store.build_id), etag=sha256)
+    return conditional(response, body, modified_time(state().settings, state().store.build_id), etag=sha256)
 
 
 def _canonical(media: str) -> str:

@@ -1,7 +1,7 @@
 """``/robots.txt`` and ``/sitemap.xml``: what crawlers may read, and every page about a thing.
 
 The sitemap lists the home page, the browse pages (``/doc/``, one per kind), the named graphs
-and the ``/doc/`` page of every thing in the catalogue, with the build time as ``lastmod``.
+and the ``/doc/`` page of every thing in the catalogue, with the date of the build's data as ``lastmod``.
 The paths are listed once per build (``CurrentStore.derived``); the URLs are absolute under
 the host the request came to (``X-Forwarded-Host`` / ``-Proto`` when behind the trusted
 proxy), so the same store serves a right sitemap on localhost and on the real domain.
@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 from ..core.namespaces import ProjectNamespaces
 from ..documents.catalogue import Catalogue, read_catalogue
 from ..documents.named_graphs import present_graphs
-from ..store.live import build_time
+from ..store.live import modified_time
 from .conditional import conditional
 from .state import state
 
@@ -55,7 +55,7 @@ def sitemap() -> Response:
     """Every ``/doc/`` page as an absolute URL under the request's host."""
     paths, build = _paths()
     root = request.host_url.rstrip("/") + request.script_root
-    modified = build_time(build)
+    modified = modified_time(state().settings, build)
     lastmod = f"<lastmod>{modified.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if modified else ""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']

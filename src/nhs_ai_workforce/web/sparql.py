@@ -37,8 +37,9 @@ read-only between builds, so a request equal to an earlier one (the same query t
 and comments, dataset parameters, negotiated media type and endpoint URL) is answered with the
 kept bytes, without taking a query slot or running the query; each query text is scanned once
 per server process (:class:`~nhs_ai_workforce.sparql.lexer.LexMemo`). An answer has a strong
-``ETag`` (``"{build}-{sha256 prefix}"``, the same in every server process, another after a
-rebuild: :func:`.conditional.entity_tag`) and the build time as ``Last-Modified``; a ``GET``
+``ETag``, the SHA-256 of its bytes (the same in every server process and on every replica that
+serves the same build of the same sources, and kept by a rebuild that leaves the answer as it was:
+:mod:`.conditional`) and, as ``Last-Modified``, when its build's data last changed; a ``GET``
 or ``HEAD`` with a matching ``If-None-Match`` (or ``If-Modified-Since``) gets ``304``. ``GET``
 answers say ``Cache-Control: public, max-age=N`` (``AIWF_ANSWER_MAX_AGE``, default 60; 0:
 ``no-cache``), so a browser or a CDN may reuse them for that long and revalidate after. The
@@ -67,9 +68,9 @@ from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.answers import answer_key
-from ..store.live import StoreError, build_time
+from ..store.live import StoreError, modified_time
 from . import sparql_page
-from .conditional import conditional, entity_tag
+from .conditional import conditional
 from .reading import FORM, FORMAT_PARAMETERS, body_text, require_utf8, result_format, unsupported_type
 from .state import state
 
@@ -197,8 +198,7 @@ def answer_response(outcome: QueryOutcome) -> Response:
             response.cache_control.max_age = max_age
         else:
             response.cache_control.no_cache = True
-    return conditional(response, outcome.body, build_time(outcome.build),
-                       etag=entity_tag(outcome.sha256, outcome.build))
+    return conditional(response, outcome.body, modified_time(state().settings, outcome.build), etag=outcome.sha256)
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])

@@ -19,7 +19,7 @@ Each answers HTML or JSON (the same ``dict`` the page is rendered from: see
 path (``/vocab/role-terms.json``, ``/vocab/role-terms/role/data-scientist.json``, ``/vocab.json``).
 Unknown schemes and concepts are the one 404 (with the nearest schemes or concepts), and an
 unacceptable type the one 406. The schemes and each scheme's index and tree are read once per build
-(``CurrentStore.derived``); every answer has an ``ETag`` and the build time as ``Last-Modified``.
+(``CurrentStore.derived``); every answer has an ``ETag`` and the date of the build's data as ``Last-Modified``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ..documents import vocabulary as vocab
 from ..documents.catalogue import Catalogue, read_catalogue
 from ..documents.vocabulary_concept import concept_view
 from ..sparql.negotiation import content_type, negotiate
-from ..store.live import build_time
+from ..store.live import modified_time
 from .addresses import href
 from .conditional import conditional
 from .errors import Suggestion, not_found
@@ -124,7 +124,7 @@ def _answer(view: dict, template: str, media: str, json_path: str, *, negotiated
         response.vary.add("Accept")
     response.cache_control.public = True
     response.cache_control.no_cache = True
-    return conditional(response, body, build_time(state().store.build_id))
+    return conditional(response, body, modified_time(state().settings, state().store.build_id))
 
 
 # -- the scheme list -----------------------------------------------------------------------------------
