@@ -93,8 +93,8 @@ def http_date(epoch: int) -> str:
 
 @pytest.mark.parametrize(("path", "accept"), REQUESTS)
 def test_either_replica_answers_the_same_bytes_and_etag(layout, path, accept):
-    # As nginx passes them on: the same Host to each replica (its $host: the name, without a port).
-    headers = {"Accept": accept, "Host": "127.0.0.1"}
+    # As nginx passes them on: the same Host to each replica (the client's, with nginx's port).
+    headers = {"Accept": accept, "Host": layout.front.split("://", 1)[1]}
     answers = [fetch(origin + path, headers=headers) for origin in layout.origins]
     answers += [fetch(layout.front + path, headers={"Accept": accept}) for _ in range(4)]  # nginx: both replicas
     (status, first, body), *others = answers
