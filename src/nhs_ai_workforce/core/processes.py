@@ -287,6 +287,7 @@ def launch(
     try:
         popen = subprocess.Popen(
             [sys.executable, "-c", _ENTRY, *map(str, fds), label], pass_fds=fds, env=env, stdin=subprocess.DEVNULL,
+            process_group=0,  # its own group: a terminal's Ctrl-C reaches the parent, which stops its children
         )
     finally:
         theirs.close()
