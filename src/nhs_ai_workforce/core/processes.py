@@ -55,6 +55,7 @@ __all__ = [
     "Launched",
     "ProcessTimedOut",
     "in_child",
+    "interpreter_environment",
     "launch",
     "lifeline",
     "limit_memory",
@@ -277,8 +278,7 @@ def launch(
     import subprocess  # the parent's only: a child never starts others
 
     ours, theirs = socket.socketpair()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PACKAGE_ROOT, env.get("PYTHONPATH"))))
+    env = interpreter_environment()
     if allocator:
         env["LD_PRELOAD"] = " ".join(filter(None, (allocator, env.get("LD_PRELOAD"))))
         if "jemalloc" in Path(allocator).name:
@@ -305,6 +305,14 @@ def launch(
 
 #: The directory that holds the ``nhs_ai_workforce`` package, so a launched child imports the same code.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def interpreter_environment(**changes: str) -> dict[str, str]:
+    """This process's environment with ``changes``, for a fresh interpreter that must import this
+    same ``nhs_ai_workforce`` (its directory first on ``PYTHONPATH``)."""
+    env = {**os.environ, **changes}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PACKAGE_ROOT, env.get("PYTHONPATH"))))
+    return env
 
 
 def _launched(conn_fd: int, watch_fd: int) -> None:

@@ -81,14 +81,15 @@ def serve(
     """Bind ``HOST:PORT`` here (``OSError`` if it cannot be), call ``ready``, then become the lean
     supervisor (:func:`supervise_sockets`): this process is replaced (``exec``) by a fresh
     interpreter that keeps the listening sockets and imports nothing of the app, so the
-    supervisor holds some 12 MB rather than the command line's 40 (its server processes import
+    supervisor holds some 14 MB rather than the command line's 40 (its server processes import
     the app themselves). Does not return: the process exits with the server's exit code."""
+    from ..core.processes import interpreter_environment
     from .supervisor import bind
 
     sockets = bind(host or settings.host, port or settings.port)
     if ready:
         ready()
-    env = dict(os.environ, AIWF_BASE=settings.base, AIWF_ROOT=str(settings.root))
+    env = interpreter_environment(AIWF_BASE=settings.base, AIWF_ROOT=str(settings.root))
     env.setdefault("MALLOC_ARENA_MAX", "2")  # glibc's 8 per core only fragment: the GIL serialises most allocation
     if settings.store_dir is not None:
         env["AIWF_STORE"] = str(settings.store_dir)
