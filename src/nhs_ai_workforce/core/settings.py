@@ -53,6 +53,7 @@ _LIMITS = (
     ("AIWF_MEMORY_STORE_MB", "memory_store_mb", int),
     ("AIWF_SERVICE_TIMEOUT", "service_timeout_s", float),
     ("AIWF_SERVICE_MAX_BYTES", "service_max_bytes", int),
+    ("AIWF_SPARQL_REFRESH", "sparql_refresh_s", float),
 )
 
 
@@ -86,7 +87,8 @@ class Settings:
     trusted_proxy: str | None = None  # the proxy's address whose X-Forwarded-* headers are believed
     keep_builds: int = 3  # complete builds kept for `aiwf rollback` (at least 2: readers hold the previous)
     dump_imports: bool = False  # the dumps (data/ and /data/) include the imported classifications' graphs
-    # calls to other servers (`aiwf publish`): seconds to connect, seconds without a byte, attempts (core/remote.py)
+    # calls to other servers (`aiwf publish`, a remote store): seconds to connect, seconds without a byte,
+    # attempts (core/remote.py)
     remote_connect_timeout_s: float = 10.0
     remote_timeout_s: float = 60.0
     remote_attempts: int = 3
@@ -98,6 +100,10 @@ class Settings:
     service_allow: tuple[str, ...] = ()
     service_timeout_s: float = 5.0
     service_max_bytes: int = 4 * 1024 * 1024
+    # serving from a remote store (store/remote_store.py): its SPARQL query endpoint (None: the embedded
+    # store), and how often (seconds) a server reads the remote's publication record again
+    sparql_url: str | None = None
+    sparql_refresh_s: float = 5.0
 
     def __post_init__(self) -> None:
         # A relative root or store is taken against the working directory once, here, so every
@@ -177,6 +183,8 @@ class Settings:
             values["dump_imports"] = env["AIWF_DUMP_IMPORTS"].strip().lower() not in ("0", "no", "false", "off")
         if env.get("AIWF_SERVICE_ALLOW"):
             values["service_allow"] = tuple(entry for entry in re.split(r"[\s,]+", env["AIWF_SERVICE_ALLOW"]) if entry)
+        if env.get("AIWF_SPARQL_URL", "").strip():
+            values["sparql_url"] = env["AIWF_SPARQL_URL"].strip()
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:
