@@ -278,8 +278,11 @@ def test_a_remote_400_is_passed_on_with_its_message(tmp_path):
     with fake_remote(misbehaving(Answer(400, b"Parse error: unexpected ']' on line 2"))) as remote:
         client = create_app({"SETTINGS": small_settings(tmp_path, remote.origin), "TESTING": True}).test_client()
         body = error(ask(client, "SELECT * { ?s ?p ?o }"))
+        # the server's own query refused: this store cannot serve the pages (502), not the client's fault
+        page = error(client.get("/doc/initiative/ai-roadmap"))
     assert (body["status"], body["title"]) == (400, "Malformed query")
     assert body["error"] == "Parse error: unexpected ']' on line 1"  # the line put before the query taken off
+    assert (page["status"], page["title"]) == (502, "Remote store failed") and "HTTP 400" in page["error"]
     sent = next(seen for seen in remote.seen if not is_record(seen))
     assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = dict(re.findall(r"([^&=]+)=([^&]*)", sent.body.decode()))

@@ -25,9 +25,10 @@ Predeclared ``prefixes`` and ``base_iri`` go on one line before the query text (
 in the remote's syntax errors again.
 
 **Failures.** Every call goes through :func:`..core.remote.request` (time limits, bounded retries;
-a 500 is not retried: for a query it is the query's own failure). A remote 400 is a
-``SyntaxError`` with the remote's message (as pyoxigraph raises one); Oxigraph's 500 for an unknown
-function is the ``RuntimeError`` pyoxigraph raises. Anything else is a :class:`RemoteStoreError`
+a 500 is not retried: for a query it is the query's own failure). For a client's query, a remote 400
+is a ``SyntaxError`` with the remote's message (as pyoxigraph raises one), and Oxigraph's 500 for an
+unknown function the ``RuntimeError`` pyoxigraph raises; a remote that refuses one of the server's own
+queries cannot serve it (502). Anything else is a :class:`RemoteStoreError`
 with an HTTP status (:func:`remote_failure`): 502 when the remote cannot be reached or fails (its
 status named), 504 when it gives no answer in time, 503 when it says it is busy. Messages say "the
 remote store", never its address (which is logged).
@@ -149,9 +150,11 @@ class RemoteStore:
     ) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
         """Run ``query`` on the remote; the answer as pyoxigraph's (a graph as a list of triples).
 
-        :raises SyntaxError: for a query the remote refuses as malformed (400), with its message.
-        :raises RuntimeError: for a function the remote does not know (as pyoxigraph raises it).
-        :raises RemoteStoreError: when the remote cannot be reached, fails or does not answer in time.
+        :raises SyntaxError: in the view of a client's query (:meth:`for_query`), for a query the remote
+            refuses as malformed (400), with its message.
+        :raises RuntimeError: in that view, for a function the remote does not know (as pyoxigraph raises it).
+        :raises RemoteStoreError: when the remote cannot be reached, fails, does not answer in time, or
+            refuses one of the server's own queries (a store that cannot run them: 502).
         """
         if use_default_graph_as_union and default_graph is not None:
             raise ValueError("use_default_graph_as_union and default_graph cannot be set at the same time")
@@ -167,9 +170,9 @@ class RemoteStore:
                              deadline_s=self.deadline_s, retry_statuses=QUERY_RETRY_STATUSES,
                              headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": ACCEPT})
         except RemoteStatusError as error:
-            if error.status == 400:
+            if self.for_queries and error.status == 400:  # a client's malformed query (the server's own: 502)
                 raise SyntaxError(_shift_positions(error.text.strip(), 1 if header else 0)) from None
-            if error.status == 500 and _UNKNOWN_FUNCTION.search(error.text):
+            if self.for_queries and error.status == 500 and _UNKNOWN_FUNCTION.search(error.text):
                 raise RuntimeError(error.text.strip()) from None
             raise self._failure(error) from None
         except RemoteError as error:
