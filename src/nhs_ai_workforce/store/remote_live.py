@@ -10,9 +10,11 @@ graphs of the publication the remote holds.
 they have. Its id stands where a build id stands for the embedded store: what is derived once per
 build (pages, charts, VoID and statistics, the reconciliation catalogue), the answers kept per build
 and their ``ETag`` s, and ``Last-Modified``. So a new publication is served, and everything derived
-from the last one dropped, within that time and without a restart. Each server process reads the
-record itself, so for up to that time two processes may serve different publications (each with its
-own ``ETag`` s; the answers kept on disk then go to whichever kept one last).
+from the last one dropped, within that time and without a restart. Within that time a process that
+has not read the record again still names the last publication while its queries already read the
+new graphs, so what it answers and keeps then carries the last id; and as each server process reads
+the record itself, two processes may differ (the answers kept on disk then go to whichever kept one
+last). The next read sets it right.
 
 A remote without a record is answered as a server without a store: 503, saying to publish. A record
 that cannot be read is the remote's failure (:func:`~.remote_store.remote_failure`: 502 or 504), and
