@@ -19,9 +19,16 @@ from nhs_ai_workforce.store.builds import load_store, swap_in
 #: Fixtures that mark the tests using them, so ``-m "not browser"`` reads as it sounds.
 MARKING_FIXTURES = {
     "seeded_server": ("server",),
+    "seeded_remote": ("server",),
+    "site": ("server",),
     "browser": ("browser", "server"),
     "local_page": ("browser", "server"),
+    "no_script_page": ("browser", "server"),
 }
+
+#: The two ways of serving the graph: the embedded store, or a remote store (``oxigraph serve`` loaded
+#: by ``aiwf publish``) read through the SPARQL Protocol (``AIWF_SPARQL_URL``).
+STORE_MODES = ("embedded", "remote")
 
 
 def pytest_collection_modifyitems(items):
@@ -151,6 +158,48 @@ def seeded_server(seeded_store):
 
 
 @pytest.fixture(scope="session")
+def seeded_remote(seeded_store, tmp_path_factory):
+    """``oxigraph serve`` on a free port of 127.0.0.1, loaded with :func:`seeded_store` by ``aiwf publish``;
+    its origin (its query endpoint, what ``AIWF_SPARQL_URL`` names, is ``{origin}/query``)."""
+    from remote_servers import published_oxigraph
+
+    with published_oxigraph(tmp_path_factory.mktemp("seeded-remote") / "oxigraph", seeded_store) as origin:
+        yield origin
+
+
+def remote_settings(origin: str, directory: Path, **changes) -> Settings:
+    """Settings of a server reading the remote store at ``origin`` (its answers and dumps kept in ``directory``)."""
+    return Settings(sparql_url=f"{origin}/query", store_dir=directory / "store", **changes)
+
+
+@pytest.fixture(scope="session")
+def remote_seeded_server(seeded_remote, tmp_path_factory):
+    """``aiwf serve`` on a free port of 127.0.0.1 reading :func:`seeded_remote` (``AIWF_SPARQL_URL``); its origin.
+    It has no local store: ``AIWF_STORE`` names a directory that holds none."""
+    from servers import running_server
+
+    local = tmp_path_factory.mktemp("remote-mode") / "store"
+    with running_server(local, env={"AIWF_SPARQL_URL": f"{seeded_remote}/query"}) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="session", params=STORE_MODES)
+def site(request):
+    """A real ``aiwf serve`` over the real seeds, once over the embedded store and once reading the same
+    build from ``oxigraph serve`` (:func:`remote_seeded_server`); its origin. Tests that take it run in both."""
+    return request.getfixturevalue("seeded_server" if request.param == "embedded" else "remote_seeded_server")
+
+
+@pytest.fixture(scope="session", params=STORE_MODES)
+def seeded_settings(request, tmp_path_factory):
+    """Settings of an app over the real seeds: the embedded :func:`seeded_store`, or reading it from
+    :func:`seeded_remote`. Tests that take it (through Flask's test client) run in both modes."""
+    if request.param == "embedded":
+        return Settings().with_(store_dir=request.getfixturevalue("seeded_store"))
+    return remote_settings(request.getfixturevalue("seeded_remote"), tmp_path_factory.mktemp("remote-app"))
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright; skipped only off CI when not installed."""
     in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -173,10 +222,17 @@ def browser():
             chromium.close()
 
 
+def _one_origin(requests: list[str]) -> None:
+    """Something was requested, and everything from one server on 127.0.0.1 (the one the test opened)."""
+    assert requests, "nothing was requested"
+    origins = {f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" for url in requests}
+    assert len(origins) == 1 and urlsplit(requests[0]).hostname == "127.0.0.1", origins
+
+
 @pytest.fixture
-def no_script_page(browser, seeded_server):
+def no_script_page(browser):
     """A Chromium page with JavaScript disabled that refuses other hosts; on teardown it asserts
-    that something was requested and nothing from another host."""
+    that something was requested and nothing from another host (or another server)."""
     context = browser.new_context(java_script_enabled=False, service_workers="block")
     requests: list[str] = []
     context.on("request", lambda request: requests.append(request.url))
@@ -185,14 +241,14 @@ def no_script_page(browser, seeded_server):
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
-    assert requests and all(urlsplit(url).hostname == "127.0.0.1" for url in requests), requests
+    _one_origin(requests)
     context.close()
 
 
 @pytest.fixture
-def local_page(browser, seeded_server):
+def local_page(browser):
     """A fresh Chromium page that refuses other hosts; on teardown it asserts that nothing was
-    requested from another host and that no script error or console error happened."""
+    requested from another host (or another server) and that no script error or console error happened."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     requests: list[str] = []
     problems: list[str] = []
@@ -212,6 +268,6 @@ def local_page(browser, seeded_server):
     yield page
     outside = [url for url in requests if urlsplit(url).hostname != "127.0.0.1"]
     assert outside == [], f"requests to other hosts: {outside}"
-    assert requests and all(url.startswith(f"{seeded_server}/") for url in requests)
+    _one_origin(requests)
     assert problems == []
     context.close()

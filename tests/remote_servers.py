@@ -1,6 +1,6 @@
-"""Remote stores for the tests of remote calls and ``aiwf publish``, all on 127.0.0.1: a real
-``oxigraph serve`` process, small servers that play a remote store (well or badly), and a listener
-that records who connects and never answers."""
+"""Remote stores for the tests of remote calls, ``aiwf publish`` and serving from a remote store, all on
+127.0.0.1: a real ``oxigraph serve`` process (loaded by ``aiwf publish`` if asked), small servers that
+play a remote store (well or badly), and a listener that records who connects and never answers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -73,15 +74,18 @@ def fake_remote(handler: Handler, *, read_body: bool = True) -> Iterator[FakeRem
                 before = len(seen)
                 seen.append(request)
             answer = handler(request, before)
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            if not read_body:
-                self.send_header("Connection", "close")
+            try:
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                if not read_body:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a time limit)
                 self.close_connection = True
-            self.end_headers()
-            self.wfile.write(answer.body)
 
         do_GET = do_PUT = do_POST = do_DELETE = _any
 
@@ -188,4 +192,27 @@ def running_oxigraph(location: Path, *, timeout_s: float = 60) -> Iterator[str]:
     port = free_port()
     command = [oxigraph_command(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
     with running_process(command, f"http://127.0.0.1:{port}", "/query?query=ASK%7B%7D", timeout_s=timeout_s) as origin:
+        yield origin
+
+
+def publish(store: Path, origin: str, *, base: str | None = None, graphs: tuple[str, ...] = ()) -> str:
+    """Run ``aiwf publish`` (as a process, as an operator would) from the build at ``store`` to the
+    ``oxigraph serve`` at ``origin``; its output. Fails the test if the command does."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_")}
+    if base:
+        env["AIWF_BASE"] = base
+    command = [sys.executable, "-m", "nhs_ai_workforce.cli", "publish", "--store", str(store),
+               "--to", f"{origin}/store", *(part for graph in graphs for part in ("--graph", graph))]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"aiwf publish exited {done.returncode}: {done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def published_oxigraph(location: Path, store: Path, *, base: str | None = None) -> Iterator[str]:
+    """``oxigraph serve`` over ``location``, loaded with the build at ``store`` by ``aiwf publish``; its origin
+    (queries at ``/query``: what ``AIWF_SPARQL_URL`` names)."""
+    with running_oxigraph(location) as origin:
+        publish(store, origin, base=base)
         yield origin

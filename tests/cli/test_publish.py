@@ -16,7 +16,8 @@ import pytest
 from nhs_ai_workforce.cli import main
 from nhs_ai_workforce.core.remote import RemotePolicy, select
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.store.live import open_store
+from nhs_ai_workforce.store import publication
+from nhs_ai_workforce.store.live import current_build_id, open_store
 from nhs_ai_workforce.store.publish_remote import named_graphs
 from remote_servers import Answer, fake_remote, graph_store, running_oxigraph, silent_listener
 from servers import ROOT, free_port
@@ -24,6 +25,7 @@ from servers import ROOT, free_port
 TOPOL = "https://nhs-ai-workforce.example.org/id/initiative/topol-review"
 BACKGROUND = "https://nhs-ai-workforce.example.org/id/graph/background"
 TITLE = "http://purl.org/dc/terms/title"
+RECORD = "https://nhs-ai-workforce.example.org/id/graph/publication"
 ONE = RemotePolicy(attempts=1)
 
 
@@ -57,11 +59,50 @@ def test_the_real_build_is_published_to_oxigraph_and_checked(capsys, seeded_stor
                        policy=ONE)
         ours = next(store.quads_for_pattern(ox.NamedNode(TOPOL), ox.NamedNode(TITLE), None)).object.value
         assert title == [{"t": ours}] and "Topol" in ours
-        # publishing again replaces each graph: the same counts, nothing added
+        first = publication.read(f"{origin}/query", Settings().base, policy=ONE)
+        # publishing again replaces each graph: the same counts, nothing added; and a new record replaces the last
         assert main(["publish", "--store", str(seeded_store), "--to", f"{origin}/store"]) == 0
-        assert "HTTP 204" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "HTTP 204" in out and f"PUT {RECORD}: publication " in out
         named = sum(1 for quad in store if isinstance(quad.graph_name, ox.NamedNode))
-        assert remote_count(origin, "GRAPH ?g { ?s ?p ?o }") == named
+        assert remote_count(origin, f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{RECORD}>)") == named
+        record = publication.read(f"{origin}/query", Settings().base, policy=ONE)
+        assert record.id != first.id and record.id in out
+        assert record.build == current_build_id(Settings().with_(store_dir=seeded_store))
+        assert record.graphs == tuple(graph.value for graph in named_graphs(store))
+        assert dict(record.triples) == {graph.value: sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+                                        for graph in named_graphs(store)}
+        assert remote_count(origin, f"GRAPH <{RECORD}> {{ <{RECORD}> <http://purl.org/dc/terms/identifier> ?id }}") == 1
+
+
+@pytest.mark.server
+def test_a_partial_publication_keeps_the_other_graphs_in_its_record(capsys, settings, built_store, tmp_path):
+    every = [graph.value for graph in named_graphs(open_store(settings))]
+    with running_oxigraph(tmp_path / "oxigraph") as origin:
+        assert main(["publish", "--store", str(settings.store_path), "--to", f"{origin}/store"]) == 0
+        whole = publication.read(f"{origin}/query", Settings().base, policy=ONE)
+        assert main(["publish", "--store", str(settings.store_path), "--to", f"{origin}/store",
+                     "--graph", "ontology"]) == 0
+        part = publication.read(f"{origin}/query", Settings().base, policy=ONE)
+    assert "publication" in capsys.readouterr().out
+    assert whole.graphs == part.graphs == tuple(sorted(every)) and part.id > whole.id  # ids sort by time
+    assert dict(part.triples) == dict(whole.triples)
+
+
+def test_the_record_is_written_last_and_a_refused_one_fails_the_command(capsys, store_args):
+    store = graph_store()
+    record_refused = Answer(403, b"read-only graph")
+
+    def handle(request, before):
+        return record_refused if request.method == "PUT" and "publication" in request.path else store(request, before)
+
+    with fake_remote(handle) as remote:
+        assert main(["publish", *store_args, "--to", remote.url("/store")]) == 3
+    puts = [seen.params["graph"][0] for seen in remote.seen if seen.method == "PUT"]
+    assert puts[-1] == RECORD and RECORD not in puts[:-1]
+    assert remote.seen[-1].method == "PUT"  # after every graph and every count
+    error = capsys.readouterr().err
+    assert "HTTP 403" in error and "graph(s) were replaced on the remote before this" in error
 
 
 def test_a_remote_with_other_counts_fails_naming_each_graph_and_both_counts(capsys, store_args, settings):

@@ -2,7 +2,8 @@
 
 From the home page to the charts, where the charts are drawn from the figures of the tables the
 server rendered; from a chart to the pages of its categories and to its query in the editor; from the
-home page to a resource. No page may load anything from another host or log an error.
+home page to a resource. No page may load anything from another host or log an error. Every test
+runs over the embedded store and over a remote store (conftest's ``site``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ BLUE_PIXELS = """(selector) => {
 
 
 @pytest.fixture(scope="module")
-def server(seeded_server):
-    return seeded_server
+def server(site):
+    """The real seeds served from the embedded store, then from a remote store (conftest's ``site``)."""
+    return site
 
 
 @pytest.fixture

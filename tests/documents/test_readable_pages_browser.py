@@ -4,7 +4,8 @@ With JavaScript off the charts page holds every chart's figures in its tables; e
 one design (message, search box, nearest labels where known); reused terms are shown by a label
 (``dcterms:title`` as "title") with the prefixed name beside it; and "Referred to by" on a role
 concept lists each subject once, folding the entailed super-property and inverse repeats of its
-ESCO match. No request leaves 127.0.0.1.
+ESCO match. No request leaves 127.0.0.1. Every test runs over the embedded store and over a remote
+store (conftest's ``site``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ def _table(page, chart_id: str) -> list[tuple[str, str]]:
             for row in rows.all()]
 
 
-def test_charts_read_without_javascript(no_script_page, seeded_server):
+def test_charts_read_without_javascript(no_script_page, site):
     page = no_script_page
-    page.goto(f"{seeded_server}/charts")
+    page.goto(f"{site}/charts")
     body = page.locator("main").inner_text()
     assert "Loading" not in body
     assert _table(page, "technology-types") == [
@@ -47,9 +48,9 @@ def test_charts_read_without_javascript(no_script_page, seeded_server):
     assert "tables below hold the same figures" in page.locator("noscript").first.inner_text()
 
 
-def test_with_javascript_the_bars_are_drawn_from_the_same_figures(local_page, seeded_server):
+def test_with_javascript_the_bars_are_drawn_from_the_same_figures(local_page, site):
     page = local_page
-    page.goto(f"{seeded_server}/charts")
+    page.goto(f"{site}/charts")
     page.locator('#chart-technology-types .chart-canvas[data-drawn="true"]').wait_for()
     bars = page.evaluate("""() => echarts.getInstanceByDom(
         document.querySelector('#chart-technology-types .chart-canvas')).getOption().series[0].data""")
@@ -63,9 +64,9 @@ def test_with_javascript_the_bars_are_drawn_from_the_same_figures(local_page, se
     ("/def/aiwf/Reveiw", "Review"),
     ("/no/such-page", None),
 ])
-def test_every_404_has_the_one_design(no_script_page, seeded_server, path, nearest):
+def test_every_404_has_the_one_design(no_script_page, site, path, nearest):
     page = no_script_page
-    response = page.goto(f"{seeded_server}{path}")
+    response = page.goto(f"{site}{path}")
     assert response.status == 404
     assert page.locator("main.not-found-page h1").inner_text() == "404 Not found"
     assert page.locator("main .message[role=alert]").count() == 1
@@ -84,9 +85,9 @@ def test_every_404_has_the_one_design(no_script_page, seeded_server, path, neare
     assert page.locator("table.browse-list a", has_text="AI Roadmap").count() >= 1
 
 
-def test_reused_terms_are_labelled_with_their_prefixed_name_beside(no_script_page, seeded_server):
+def test_reused_terms_are_labelled_with_their_prefixed_name_beside(no_script_page, site):
     page = no_script_page
-    page.goto(f"{seeded_server}/doc/initiative/ai-roadmap")
+    page.goto(f"{site}/doc/initiative/ai-roadmap")
     title = page.locator("table.statements th a", has_text="title").first
     assert title.inner_text() == "title"
     assert title.get_attribute("title") == "dcterms:title"
@@ -95,9 +96,9 @@ def test_reused_terms_are_labelled_with_their_prefixed_name_beside(no_script_pag
     assert not [text for text in headers if ":" in text], headers  # no CURIE shown as a name
 
 
-def test_referred_to_by_on_a_role_concept_folds_the_esco_repeats(no_script_page, seeded_server):
+def test_referred_to_by_on_a_role_concept_folds_the_esco_repeats(no_script_page, site):
     page = no_script_page
-    page.goto(f"{seeded_server}/doc/role/data-scientist")
+    page.goto(f"{site}/doc/role/data-scientist")
     incoming = page.locator("#incoming-heading").locator("xpath=..")
     rows = incoming.locator("table.incoming tbody tr")
     subjects = [row.locator("td").first.locator("a").get_attribute("href") for row in rows.all()]

@@ -2,7 +2,8 @@
 
 The AI Roadmap's page shows its label and its recorded date conflict, draws its neighbourhood
 with ECharts, and leads to other pages both from the tables and from the graph, without a
-request to any other host and without a console error.
+request to any other host and without a console error. Every test runs twice: over the embedded
+store, and reading the same build from ``oxigraph serve`` loaded by ``aiwf publish`` (conftest's ``site``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ SCREENSHOT = Path("/tmp/resource_page.png")
 
 
 @pytest.fixture(scope="module")
-def server(seeded_server):
-    return seeded_server
+def server(site):
+    """The real seeds served from the embedded store, then from a remote store (conftest's ``site``)."""
+    return site
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 From the site's navigation to a scheme; the index's letters jump to their sections; the hierarchy's
 ``<details>`` open and close; a concept opens from the tree and shows its mappings; and all of it
-works with JavaScript switched off. No request leaves 127.0.0.1 and no console error is logged.
+works with JavaScript switched off. No request leaves 127.0.0.1 and no console error is logged. Every
+test runs over the embedded store and over a remote store (conftest's ``site``).
 """
 
 from __future__ import annotations
@@ -61,31 +62,31 @@ def _details_open_and_close(page):
     assert analyst.is_visible()
 
 
-def test_the_nav_leads_to_the_schemes_and_a_scheme(page, seeded_server):
-    page.goto(f"{seeded_server}/")
+def test_the_nav_leads_to_the_schemes_and_a_scheme(page, site):
+    page.goto(f"{site}/")
     page.locator(".site-nav a", has_text="Vocabularies").click()
-    page.wait_for_url(f"{seeded_server}/vocab/")
+    page.wait_for_url(f"{site}/vocab/")
     assert page.locator("h1").inner_text() == "Vocabularies"
     row = page.locator("table.vocab-schemes tr", has=page.locator('a[href="/vocab/role-terms"]'))
     assert row.locator("td.number").inner_text() == "16"
     row.locator('a[href="/vocab/role-terms"]').click()
-    page.wait_for_url(f"{seeded_server}/vocab/role-terms")
+    page.wait_for_url(f"{site}/vocab/role-terms")
     assert page.locator("h1").inner_text() == "Digital, data and AI workforce role terms"
 
 
-def test_index_letters_navigate_to_their_sections(page, seeded_server):
-    _letters_jump_to_their_sections(page, seeded_server)
+def test_index_letters_navigate_to_their_sections(page, site):
+    _letters_jump_to_their_sections(page, site)
 
 
-def test_the_hierarchy_expands_and_collapses(page, seeded_server):
-    page.goto(f"{seeded_server}/vocab/role-terms")
+def test_the_hierarchy_expands_and_collapses(page, site):
+    page.goto(f"{site}/vocab/role-terms")
     _details_open_and_close(page)
 
 
-def test_a_concept_opens_from_the_tree_and_shows_its_mappings(page, seeded_server):
-    page.goto(f"{seeded_server}/vocab/role-terms?expand=all")
+def test_a_concept_opens_from_the_tree_and_shows_its_mappings(page, site):
+    page.goto(f"{site}/vocab/role-terms?expand=all")
     page.locator(f'{INFORMATICS} a[href="/vocab/role-terms/role/data-scientist"]').click()
-    page.wait_for_url(f"{seeded_server}/vocab/role-terms/role/data-scientist")
+    page.wait_for_url(f"{site}/vocab/role-terms/role/data-scientist")
     assert page.locator("h1").inner_text() == "data scientist"
     rows = page.locator("table.mappings tbody tr")
     assert rows.count() == 4
@@ -99,22 +100,22 @@ def test_a_concept_opens_from_the_tree_and_shows_its_mappings(page, seeded_serve
     assert page.locator(".concept-list a", has_text="data scientist").count() == 1
 
 
-def test_an_alternative_label_leads_to_its_preferred_concept(page, seeded_server):
-    page.goto(f"{seeded_server}/vocab/role-terms#letter-A")
+def test_an_alternative_label_leads_to_its_preferred_concept(page, site):
+    page.goto(f"{site}/vocab/role-terms#letter-A")
     page.locator(".alt-label a", has_text="artificial intelligence professionals").click()
-    page.wait_for_url(f"{seeded_server}/vocab/role-terms/role/ai-professional")
+    page.wait_for_url(f"{site}/vocab/role-terms/role/ai-professional")
     assert page.locator("h1").inner_text() == "AI professional"
     assert "artificial intelligence professionals" in page.locator(".alt-labels").inner_text()
 
 
-def test_the_browser_works_without_javascript(no_script_page, seeded_server):
+def test_the_browser_works_without_javascript(no_script_page, site):
     page = no_script_page
-    _letters_jump_to_their_sections(page, seeded_server)
+    _letters_jump_to_their_sections(page, site)
     _details_open_and_close(page)
     page.locator(f'{INFORMATICS} a[href="/vocab/role-terms/role/data-analyst"]').click()
-    page.wait_for_url(f"{seeded_server}/vocab/role-terms/role/data-analyst")
+    page.wait_for_url(f"{site}/vocab/role-terms/role/data-analyst")
     assert page.locator("h1").inner_text() == "data analyst"
     assert page.locator("table.mappings tbody tr").count() >= 3
-    page.goto(f"{seeded_server}/doc/scheme/role-terms")
+    page.goto(f"{site}/doc/scheme/role-terms")
     page.locator(".vocabulary-links a").click()
-    page.wait_for_url(f"{seeded_server}/vocab/role-terms")
+    page.wait_for_url(f"{site}/vocab/role-terms")

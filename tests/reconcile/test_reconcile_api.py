@@ -9,7 +9,9 @@ validated against the query schemas too, and the harness itself is checked on th
 own valid and invalid examples.
 
 The app runs over a real on-disk store built from the real seeds, through Flask's test client,
-and once through a real ``aiwf serve`` process on 127.0.0.1 doing what OpenRefine does.
+and once through a real ``aiwf serve`` process on 127.0.0.1 doing what OpenRefine does; each of
+those tests runs twice, over the embedded store and reading the same build from ``oxigraph serve``
+loaded by ``aiwf publish`` (``AIWF_SPARQL_URL``: conftest's ``seeded_settings`` and ``site``).
 """
 
 from __future__ import annotations
@@ -108,8 +110,9 @@ def test_the_harness_accepts_the_valid_examples_and_rejects_the_invalid(version,
 
 
 @pytest.fixture(scope="module")
-def client(seeded_store):
-    app = create_app({"SETTINGS": Settings().with_(store_dir=seeded_store), "TESTING": True})
+def client(seeded_settings):
+    """The app over the real seeds, in the embedded store and then read from a remote store (conftest)."""
+    app = create_app({"SETTINGS": seeded_settings, "TESTING": True})
     return app.test_client()
 
 
@@ -363,13 +366,13 @@ def test_view_leads_to_the_entity(client):
     assert_error(client.get("/reconcile/view", query_string={"id": f"{ID}role/nobody"}), 404)
 
 
-def test_the_catalogue_and_matcher_are_made_once_per_build(seeded_store, monkeypatch):
+def test_the_catalogue_and_matcher_are_made_once_per_build(seeded_settings, monkeypatch):
     from nhs_ai_workforce.web import reconcile as view
 
     made = []
     real = view.load_catalogue
     monkeypatch.setattr(view, "load_catalogue", lambda store, base: made.append(base) or real(store, base=base))
-    client = create_app({"SETTINGS": Settings().with_(store_dir=seeded_store), "TESTING": True}).test_client()
+    client = create_app({"SETTINGS": seeded_settings, "TESTING": True}).test_client()
     queries = json.dumps({"q0": {"query": "data analyst"}})
     for path, params in (("/reconcile/suggest/entity", {"prefix": "data"}), ("/reconcile", {"queries": queries}),
                          ("/reconcile/preview", {"id": DATA_ANALYST})):
@@ -542,8 +545,9 @@ def test_no_store_is_503_and_the_manifest_still_needs_none(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def server(seeded_server):
-    return seeded_server
+def server(site):
+    """A real server over the real seeds: the embedded store, then a remote one (conftest's ``site``)."""
+    return site
 
 
 @pytest.mark.slow

@@ -11,6 +11,9 @@ expect a 4xx, do run.
 The result-format suites (``json-res``, ``csv-tsv-res``) load each test's data, run its query
 through the endpoint and compare with the expected results: semantically for JSON, line by
 line for CSV and TSV, blank-node labels aside.
+
+Every suite runs twice: over the embedded store, and over a server reading the same graphs from
+``oxigraph serve`` (loaded by ``aiwf publish``) through the SPARQL Protocol (``AIWF_SPARQL_URL``).
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
+from conftest import STORE_MODES, remote_settings
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.sparql.negotiation import DESCRIPTION_TYPES, GRAPH_TYPES, SOLUTION_TYPES
 from nhs_ai_workforce.store.builds import load_store, swap_in
 from nhs_ai_workforce.web.app import create_app
+from remote_servers import publish, running_oxigraph
 
 pytestmark = pytest.mark.conformance
 
@@ -137,16 +142,36 @@ PROTOCOL_TESTS = protocol_tests()
 
 
 @pytest.fixture(scope="module")
-def protocol_client(tmp_path_factory):
-    """An app on a store with every data file of the suite in the graph its label names."""
+def w3c_remote(tmp_path_factory):
+    """One ``oxigraph serve`` for this module's remote-store apps; its origin."""
+    with running_oxigraph(tmp_path_factory.mktemp("w3c-remote") / "oxigraph") as origin:
+        yield origin
+
+
+def served(mode: str, quads: list[ox.Quad], directory: Path, request, base: str | None = None) -> Settings:
+    """Settings of an app over ``quads``: in its embedded store, or (``remote``) published with ``aiwf
+    publish`` to :func:`w3c_remote` and read from there. ``base`` keeps the publication records of
+    several apps on one remote apart."""
+    settings = Settings(root=directory, **({"base": base} if base else {}))
+    swap_in(load_store(quads, settings), settings)
+    if mode == "embedded":
+        return settings
+    origin = request.getfixturevalue("w3c_remote")
+    publish(settings.store_path, origin, base=base)
+    return remote_settings(origin, directory / "remote", **({"base": base} if base else {}))
+
+
+@pytest.fixture(scope="module", params=STORE_MODES)
+def protocol_client(request, tmp_path_factory):
+    """An app on a store with every data file of the suite in the graph its label names: the embedded
+    store, then the same graphs read from ``oxigraph serve`` (every test of the suites runs in both)."""
     files = {label: path for test in PROTOCOL_TESTS for path, label in test.graph_data}
     quads = []
     for label, path in sorted(files.items()):
         graph = ox.NamedNode(label)
         parsed = ox.parse(path=path, format=ox.RdfFormat.N_TRIPLES)
         quads += [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
-    settings = Settings(root=tmp_path_factory.mktemp("w3c-protocol"))
-    swap_in(load_store(quads, settings), settings)
+    settings = served(request.param, quads, tmp_path_factory.mktemp("w3c-protocol"), request)
     return create_app({"SETTINGS": settings}).test_client()
 
 
@@ -312,17 +337,18 @@ RESULT_TESTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def result_clients(tmp_path_factory):
-    """One app per data file, built on first use."""
+@pytest.fixture(scope="module", params=STORE_MODES)
+def result_clients(request, tmp_path_factory):
+    """One app per data file, built on first use: embedded, then read from ``oxigraph serve`` (each data
+    file under a base of its own there, so that each has its own publication record)."""
     clients = {}
 
     def client_for(data: Path):
         if data not in clients:
             graph = ox.NamedNode("http://example.org/w3c-result-format-test")
             quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in ox.parse(path=data)]
-            settings = Settings(root=tmp_path_factory.mktemp("w3c-results"))
-            swap_in(load_store(quads, settings), settings)
+            base = f"http://example.org/w3c-results/{len(clients)}" if request.param == "remote" else None
+            settings = served(request.param, quads, tmp_path_factory.mktemp("w3c-results"), request, base)
             clients[data] = create_app({"SETTINGS": settings}).test_client()
         return clients[data]
 

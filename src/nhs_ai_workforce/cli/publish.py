@@ -25,7 +25,10 @@ CREDENTIALS_PREFIX = "AIWF_PUBLISH"
 DESCRIPTION = """\
 Send each named graph of the live build to another triple store with the SPARQL 1.1 Graph Store
 Protocol (one PUT per graph, which replaces that graph there), then count each graph's triples on
-the remote and compare with the build's; a difference fails the command (exit 4).
+the remote and compare with the build's; a difference fails the command (exit 4). Last, the graph
+{base}/id/graph/publication on the remote is replaced with the publication record (a new publication
+id, the build, the time, the graphs there), which a server reading the remote (AIWF_SPARQL_URL)
+watches to know what it serves.
 
 --to is the remote's Graph Store endpoint. Its query endpoint (for the counts) is derived from
 these spellings, as each store documents them; give --query-endpoint for any other:
@@ -44,7 +47,7 @@ bounded retries (AIWF_REMOTE_CONNECT_TIMEOUT, AIWF_REMOTE_TIMEOUT, AIWF_REMOTE_A
 """
 
 
-def _loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
     if host == "localhost":
         return True
     try:
@@ -132,6 +135,7 @@ def _failed(error, remote, sent: list) -> CommandFailed:
 def cmd_publish(args: argparse.Namespace) -> int:
     from ..core.remote import RemoteError
     from ..store.live import current_build_id
+    from ..store.publication import graph_iri
     from ..store.publish_remote import choose_graphs, named_graphs, publish
 
     settings = settings_from(args)
@@ -144,9 +148,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not graphs:
         raise UsageError("the live build has no named graphs to publish")
     where = urlsplit(remote.graph_store)
-    if remote.credentials and where.scheme == "http" and not _loopback(where.hostname):
+    if remote.credentials and where.scheme == "http" and not is_loopback(where.hostname):
         err(f"warning: sending credentials to {where.hostname} over plain http, readable on the way; use https")
-    print(f"publishing build {current_build_id(settings)}: {len(graphs)} graph(s) to {remote.graph_store}", flush=True)
+    build_id = current_build_id(settings)
+    print(f"publishing build {build_id}: {len(graphs)} graph(s) to {remote.graph_store}", flush=True)
     sent: list = []
 
     def show(graph) -> None:
@@ -155,11 +160,15 @@ def cmd_publish(args: argparse.Namespace) -> int:
               f"{graph.seconds:.2f} s, HTTP {graph.status}", flush=True)
 
     try:
-        published = publish(store, remote, graphs=graphs, format=args.format, progress=show)
+        published = publish(store, remote, graphs=graphs, format=args.format, progress=show,
+                            base=settings.base, build_id=build_id)
     except RemoteError as error:
         raise _failed(error, remote, sent) from error
     rows = [(c.graph, f"{c.ours} / {c.theirs}{'' if c.matches else '  MISMATCH'}") for c in published.counts]
     print(table(rows, ("graph", "triples: build / remote")), end="")
+    if published.publication is not None:
+        print(f"  PUT {graph_iri(settings.base)}: publication {published.publication.id} of build {build_id}, "
+              f"{len(published.publication.graphs)} graph(s)", flush=True)
     if published.default_graph_triples:
         err(f"note: {published.default_graph_triples} triple(s) in the build's default graph were not published")
     if published.blank_node_triples:

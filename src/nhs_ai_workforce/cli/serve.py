@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from urllib.parse import urlsplit
 
 from .common import UsageError, err, settings_from
 
@@ -10,14 +12,25 @@ from .common import UsageError, err, settings_from
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..sparql.federation import ServicePolicy
     from ..store.live import current_dir
+    from ..web.app import check_remote
     from ..web.wsgi import serve
+    from .publish import is_loopback
 
     settings = settings_from(args)
     try:
-        ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW is a usage error, before any process starts
+        services = ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW is a usage error, before any
+        if settings.sparql_url:                           # process starts; so is a remote store it cannot use
+            check_remote(settings, services)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    if current_dir(settings) is None:
+    if settings.sparql_url:
+        where = urlsplit(settings.sparql_url)
+        secret = os.environ.get("AIWF_SPARQL_PASSWORD") or os.environ.get("AIWF_SPARQL_TOKEN")
+        if secret and where.scheme == "http" and not is_loopback(where.hostname):
+            err(f"warning: sending credentials to {where.hostname} over plain http, readable on the way; use https")
+        err(f"reading the graph from the remote store {settings.sparql_url} (AIWF_SPARQL_URL); "
+            "the local store is not used")
+    elif current_dir(settings) is None:
         err(f"no store at {settings.store_path} yet: queries answer 503 until `aiwf build` makes one")
     if (args.workers is not None and args.workers < 1) or (args.threads is not None and args.threads < 1):
         raise UsageError("--workers and --threads must be at least 1")

@@ -1,8 +1,8 @@
 """Calling other HTTP services: time limits, bounded retries, credentials from the environment, and
 errors that carry the remote's status.
 
-Every outbound call the project makes (``aiwf publish``; later a remote store and federation) goes
-through :func:`request`, so each has the same limits:
+Every outbound call the project makes (``aiwf publish``, and a server reading a remote store,
+``AIWF_SPARQL_URL``) goes through :func:`request`, so each has the same limits:
 
 * a connect time limit and a read time limit (no byte for that long: the attempt has timed out),
   and optionally an overall ``deadline_s`` that bounds every attempt and every wait together;
@@ -10,7 +10,9 @@ through :func:`request`, so each has the same limits:
   too), a 429 / 5xx answer, or a GET that got no answer in time is retried, after a backoff that
   doubles (or the remote's ``Retry-After``); never a 4xx (the request itself is at fault and
   sending it again changes nothing), nor a PUT that got no answer in time (the remote may still
-  be loading it). Only idempotent requests should be sent through here (GET, PUT, DELETE);
+  be loading it). Only idempotent requests should be sent through here (GET, PUT, DELETE, and a
+  SPARQL query sent by POST, which changes nothing); a caller may narrow the statuses retried
+  (a remote store's 500 for a query is the query's failure: sending it again gives it again);
 * a failure raises a :class:`RemoteError` naming the method, the URL, the HTTP status and the
   first part of the remote's answer; credentials never appear in a message.
 
@@ -93,15 +95,24 @@ class RemoteTimeout(RemoteError):
 class RemoteStatusError(RemoteError):
     """The remote answered with an HTTP status outside 2xx; ``excerpt`` is the start of its answer."""
 
+    #: How much of the answer :attr:`text` keeps.
+    TEXT_CHARS = 16 * 1024
+
     def __init__(self, method: str, url: str, answer: Response, attempts: int = 1) -> None:
         self.status, self.reason, self.headers = answer.status, answer.reason, answer.headers
         self.excerpt = answer.excerpt()
+        #: The start of the answer as sent (up to :attr:`TEXT_CHARS`), for a caller that passes it on.
+        self.text = answer.body[: self.TEXT_CHARS].decode("utf-8", errors="replace")
         said = f": {self.excerpt}" if self.excerpt else ""
         super().__init__(method, url, f"HTTP {answer.status} {answer.reason}{said}", attempts)
 
 
 class RemoteAnswerError(RemoteError):
     """The remote answered 2xx, but not with what was asked for (not SPARQL JSON results, too large)."""
+
+
+class RemoteAnswerTooLarge(RemoteAnswerError):
+    """The answer passed :attr:`RemotePolicy.max_answer_bytes`; reading stopped there."""
 
 
 class _NoConnection(TimeoutError):
@@ -238,12 +249,14 @@ def request(
     policy: RemotePolicy | None = None,
     credentials: Credentials | None = None,
     deadline_s: float | None = None,
+    retry_statuses: frozenset[int] = RETRY_STATUSES,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Response:
     """Send one request (retried as :class:`RemotePolicy` says) and return the 2xx answer.
 
     ``body`` is bytes or a seekable binary file (sent from its current position, again from there
-    on a retry). ``deadline_s`` bounds the whole call, waits included.
+    on a retry). ``deadline_s`` bounds the whole call, waits included. ``retry_statuses`` are the
+    answers tried again (by default 429 and the 5xx that may pass).
 
     :raises ValueError: for a URL :func:`check_url` refuses.
     :raises RemoteStatusError: for an answer outside 2xx (after the retries for 429 and 5xx).
@@ -260,7 +273,7 @@ def request(
         try:
             answer = _attempt(method, url, body, start, headers or {}, policy, credentials, deadline)
         except _TooLarge as error:
-            raise RemoteAnswerError(method, url, str(error), attempt) from error
+            raise RemoteAnswerTooLarge(method, url, str(error), attempt) from error
         except TimeoutError as error:
             failure = RemoteTimeout(method, url, f"timed out ({error})", attempt)
             if not isinstance(error, _NoConnection) and method not in SAFE_METHODS:
@@ -275,7 +288,7 @@ def request(
             if 200 <= answer.status < 300:
                 return answer
             failure = RemoteStatusError(method, url, answer, attempt)
-            if answer.status not in RETRY_STATUSES:
+            if answer.status not in retry_statuses:
                 raise failure
             asked = retry_after_s(answer.header("Retry-After"))
             wait = policy.wait_before(attempt + 1) if asked is None else asked

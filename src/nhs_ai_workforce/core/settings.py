@@ -55,6 +55,7 @@ _LIMITS = (
     ("AIWF_MEMORY_STORE_MB", "memory_store_mb", int),
     ("AIWF_SERVICE_TIMEOUT", "service_timeout_s", float),
     ("AIWF_SERVICE_MAX_BYTES", "service_max_bytes", int),
+    ("AIWF_SPARQL_REFRESH", "sparql_refresh_s", float),
 )
 
 
@@ -89,7 +90,8 @@ class Settings:
     trusted_proxy: str | None = None  # the proxy's address whose X-Forwarded-* headers are believed
     keep_builds: int = 3  # complete builds kept for `aiwf rollback` (at least 2: readers hold the previous)
     dump_imports: bool = False  # the dumps (data/ and /data/) include the imported classifications' graphs
-    # calls to other servers (`aiwf publish`): seconds to connect, seconds without a byte, attempts (core/remote.py)
+    # calls to other servers (`aiwf publish`, a remote store): seconds to connect, seconds without a byte,
+    # attempts (core/remote.py)
     remote_connect_timeout_s: float = 10.0
     remote_timeout_s: float = 60.0
     remote_attempts: int = 3
@@ -105,6 +107,10 @@ class Settings:
     # SOURCE_DATE_EPOCH (seconds since 1970 UTC): a build from files records it as when its data last
     # changed, for Last-Modified and dcterms:modified (store/builds.py); None: the time of the build
     source_date_epoch: int | None = None
+    # serving from a remote store (store/remote_store.py): its SPARQL query endpoint (None: the embedded
+    # store), and how often (seconds) a server reads the remote's publication record again
+    sparql_url: str | None = None
+    sparql_refresh_s: float = 5.0
 
     def __post_init__(self) -> None:
         # A relative root or store is taken against the working directory once, here, so every
@@ -194,6 +200,8 @@ class Settings:
             if not epoch.isdigit():
                 raise ValueError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {epoch!r}")
             values["source_date_epoch"] = int(epoch)
+        if env.get("AIWF_SPARQL_URL", "").strip():
+            values["sparql_url"] = env["AIWF_SPARQL_URL"].strip()
         if "HOST" in env:
             values["host"] = env["HOST"]
         if "PORT" in env:

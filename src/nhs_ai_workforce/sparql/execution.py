@@ -163,6 +163,10 @@ def dataset_options(job: QueryJob) -> dict[str, object]:
 def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = None) -> QueryOutcome:
     """Run ``job`` in Oxigraph and serialise the result with Oxigraph into ``job.media_type``.
 
+    ``store`` may be a :class:`~nhs_ai_workforce.store.remote_store.RemoteStore`: the remote runs
+    the query, and its answer is written here as the embedded store's would be.
+
+    :raises StoreError: when the store fails (a remote one that cannot be reached, for instance).
     :raises ServiceError: 400 for a malformed query (with its line and column), a bad graph
         IRI or a query Oxigraph cannot evaluate (an unknown function);
         :data:`RESULT_TOO_LARGE_STATUS` when the result passes ``result_limit_bytes``;
@@ -179,11 +183,13 @@ def execute(store: ox.Store, job: QueryJob, *, result_limit_bytes: int | None = 
         result = store.query(job.text, base_iri=job.base_iri, prefixes=job.prefixes or None, **dataset_options(job))
     except SyntaxError as error:
         raise ServiceError.from_syntax_error(error) from None
+    except StoreError:  # the store failed (a remote store's failures say their status): not the query's fault
+        raise
     except RuntimeError as error:  # Oxigraph refuses a well-formed query it cannot evaluate
         raise _unevaluable(error) from None
     buffer = _CappedBuffer(result_limit_bytes)
     try:
-        if isinstance(result, ox.QueryTriples):
+        if not isinstance(result, ox.QuerySolutions | ox.QueryBoolean):  # triples (a remote store's: a list)
             rdf_format = GRAPH_TYPES.get(job.media_type)
             if rdf_format is None:
                 raise _wrong_type(job.media_type, "a graph (CONSTRUCT or DESCRIBE)")

@@ -53,6 +53,7 @@ import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +109,12 @@ class AnswerCache:
     Thread-safe; one per server process.
     """
 
-    def __init__(self, settings: Settings, max_bytes: int | None = None) -> None:
+    def __init__(self, settings: Settings, max_bytes: int | None = None, *,
+                 live: Callable[[str], bool] | None = None) -> None:
         self.settings = settings
+        #: Is a build the live one? An answer of another build is not kept. By default the live
+        #: build is the one ``var/store`` points at; a server reading a remote store says its own.
+        self.is_live = live or (lambda build: is_live(settings, build))
         self.root = settings.store_path.parent / "answers"
         self.max_bytes = max(0, settings.answer_cache_mb * 1024 * 1024 if max_bytes is None else max_bytes)
         self.max_entry_bytes = self.max_bytes // LARGEST_SHARE
@@ -198,7 +203,7 @@ class AnswerCache:
         lock = os.open(f"{self.root}/{LOCK}", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not is_live(self.settings, answer.build):
+            if not self.is_live(answer.build):
                 return False  # a newer build went live while the query ran: its answers only
             directory = f"{self.root}/{answer.build}"
             build, total, cursor = _read_state(lock)

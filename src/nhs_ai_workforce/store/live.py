@@ -214,6 +214,10 @@ class CurrentStore:
         """The id of the build currently open, if any."""
         return self._dir.name if self._dir else None
 
+    def is_live(self, build: str) -> bool:
+        """Is ``build`` the live build (:func:`is_live`)?"""
+        return is_live(self.settings, build)
+
     def snapshot(self) -> tuple[ox.Store, str]:
         """The live build's store and id, taken together (opened anew if the build changed).
 

@@ -7,6 +7,13 @@ graph is sent, the remote's query endpoint counts the triples of each
 (``SELECT (COUNT(*) AS ?n) WHERE { GRAPH <g> { ?s ?p ?o } }``) and each count is compared with the
 number of triples sent. Graphs the remote holds that the build does not are left alone.
 
+Last, the publication record (:mod:`.publication`) replaces the graph ``{base}/id/graph/publication``
+on the remote: a new publication id, the build sent, the time, and the graphs of the dataset there (a
+publication of some graphs only keeps the others the record named before). A server reading the
+remote (``AIWF_SPARQL_URL``) reads it to know what it serves, and drops what it derived from the
+graph when the id changes. It is written even when a count differs (the remote holds what was sent),
+but not when a graph could not be sent: publish again.
+
 Every call goes through :func:`..core.remote.request`: time limits, bounded retries, errors with
 the remote's status. The default graph is not published (a build puts nothing there).
 """
@@ -17,11 +24,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
 from ..core.remote import Credentials, RemoteAnswerError, RemotePolicy, request, select
+from . import publication as record
+from .builds import new_build_id
 
 #: Syntaxes a graph can be sent in: name -> (pyoxigraph format, media type).
 GRAPH_FORMATS = {
@@ -123,6 +133,8 @@ class Published:
     counts: list[GraphCount] = field(default_factory=list)
     default_graph_triples: int = 0
     seconds: float = 0.0
+    #: The record written last (:mod:`.publication`), if one was.
+    publication: record.Publication | None = None
 
     @property
     def mismatches(self) -> list[GraphCount]:
@@ -211,23 +223,58 @@ def remote_count(remote: Remote, graph: str) -> int:
             from error
 
 
+def send_record(remote: Remote, published: Published, *, base: str, build_id: str | None, partial: bool,
+                format: str = "ntriples") -> record.Publication:
+    """Write the publication record of ``published`` on ``remote`` (one ``PUT``, replacing the one there).
+
+    A ``partial`` publication (some of the build's graphs) keeps the graphs the remote's record
+    named before, with their counts, beside those just sent.
+
+    :raises RemoteError: if the record cannot be read (for a partial one) or written.
+    """
+    counts = {sent.graph: sent.triples for sent in published.sent}
+    if partial:
+        try:
+            before = record.read(remote.query_endpoint, base, **remote.calls())
+        except RemoteAnswerError:
+            before = None  # not a SPARQL store's answer: the count check would have said so
+        if before is not None:
+            counts = {graph: before.triples_of(graph) for graph in before.graphs} | counts
+    graphs = tuple(sorted(counts))
+    written = record.Publication(new_build_id(), build_id, datetime.now(UTC), graphs,
+                                 tuple((graph, counts[graph]) for graph in graphs if counts[graph] is not None))
+    rdf_format, media_type = GRAPH_FORMATS[format]
+    body = ox.serialize(record.record_triples(written, base), format=rdf_format)
+    request("PUT", remote.graph_url(record.graph_iri(base)), body=body,
+            headers={"Content-Type": f"{media_type}; charset=utf-8"}, **remote.calls())
+    return written
+
+
 def publish(store: ox.Store, remote: Remote, *, graphs: list[ox.NamedNode] | None = None,
-            format: str = "ntriples", progress: Callable[[GraphSent], None] | None = None) -> Published:
-    """Send each named graph of ``store`` (or only ``graphs``) to ``remote``, then compare the triple counts.
+            format: str = "ntriples", progress: Callable[[GraphSent], None] | None = None,
+            base: str | None = None, build_id: str | None = None) -> Published:
+    """Send each named graph of ``store`` (or only ``graphs``) to ``remote``, then compare the triple counts,
+    then (with ``base``) write the publication record of build ``build_id`` (:func:`send_record`).
 
     The result's ``mismatches`` lists each graph whose remote count differs from the build's.
 
-    :raises RemoteError: if a graph cannot be sent or a count cannot be had; graphs sent before stay sent.
+    :raises RemoteError: if a graph cannot be sent or a count cannot be had; graphs sent before stay sent
+        (and the record is left as it was).
     """
     started = time.monotonic()
     published = Published(remote)
     published.default_graph_triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    for graph in named_graphs(store) if graphs is None else graphs:
+    every = named_graphs(store)
+    for graph in every if graphs is None else graphs:
         sent = send_graph(store, graph, remote, format)
         published.sent.append(sent)
         if progress is not None:
             progress(sent)
     for sent in published.sent:
         published.counts.append(GraphCount(sent.graph, sent.triples, remote_count(remote, sent.graph)))
+    if base is not None:
+        partial = {sent.graph for sent in published.sent} != {graph.value for graph in every}
+        published.publication = send_record(remote, published, base=base, build_id=build_id, partial=partial,
+                                            format=format)
     published.seconds = time.monotonic() - started
     return published

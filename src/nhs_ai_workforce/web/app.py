@@ -11,6 +11,7 @@ from ..core.settings import Settings
 from ..sparql import federation
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
+from ..store.remote_live import RemoteCurrentStore
 from . import (
     addresses,
     assets,
@@ -28,14 +29,19 @@ from . import (
     update,
     vocabulary,
 )
-from .state import EXTENSION, AppState, state
+from .state import EXTENSION, AppState, LiveStore, state
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``test_config`` may hold ``SETTINGS`` (a :class:`Settings`) and Flask keys.
 
     The store is opened read-only on the first request of each process, and reopened when a
-    new build is swapped in.
+    new build is swapped in. With ``settings.sparql_url`` (``AIWF_SPARQL_URL``) the graph is read
+    from that remote store instead (:mod:`..store.remote_live`, :mod:`..store.remote_store`), and
+    ``/sparql`` forwards to it (:mod:`..sparql.remote`).
+
+    :raises ValueError: for settings the server cannot start with (a bad ``AIWF_SERVICE_ALLOW``, or a
+        remote store it cannot use: :func:`check_remote`).
     """
 
     config = dict(test_config or {})
@@ -43,9 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_request_bytes)
     app.config.update(config)
-    store = CurrentStore(settings, memory_bytes=settings.memory_store_bytes)
-    executor = _executor(app.config.pop("EXECUTOR", None), settings, store)
     services = federation.ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW stops the start
+    if settings.sparql_url:
+        check_remote(settings, services)
+        store: LiveStore = RemoteCurrentStore(settings)
+        executor = _remote_executor(app.config.pop("EXECUTOR", None), settings, store)
+    else:
+        store = CurrentStore(settings, memory_bytes=settings.memory_store_bytes)
+        executor = _executor(app.config.pop("EXECUTOR", None), settings, store)
     if services.enabled:
         executor = _federated(app, executor, settings, services)
     app.extensions[EXTENSION] = AppState(settings, store, executor)
@@ -76,6 +87,39 @@ def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
         return PooledExecutor(settings)
     if choice == "in-process":
         return InProcessExecutor(settings, store.get, result_limit_bytes=settings.result_limit_bytes)
+    return choice
+
+
+def check_remote(settings: Settings, services: federation.ServicePolicy) -> None:
+    """Refuse a remote store the server cannot use: a bad ``AIWF_SPARQL_URL``, bad credentials, or
+    federation, whose calls the remote would make itself, outside this server's limits.
+
+    :raises ValueError: saying what is wrong.
+    """
+    from ..core.remote import Credentials, CredentialsError, check_url
+    from ..store.remote_store import CREDENTIALS_PREFIX
+
+    try:
+        check_url(settings.sparql_url or "")
+    except ValueError as error:
+        raise ValueError(f"AIWF_SPARQL_URL: {error}") from None
+    try:
+        Credentials.from_env(CREDENTIALS_PREFIX)
+    except CredentialsError as error:
+        raise ValueError(str(error)) from None
+    if services.enabled:
+        raise ValueError("AIWF_SERVICE_ALLOW cannot be used with AIWF_SPARQL_URL: the remote store would make the "
+                         "SERVICE calls itself, outside this server's limits and allow-list; set up federation on "
+                         "the remote store, or serve the embedded store")
+
+
+def _remote_executor(choice: Any, settings: Settings, store: RemoteCurrentStore) -> Executor:
+    """With a remote store, queries are forwarded to it (:mod:`..sparql.remote`); no query process is started.
+    ``EXECUTOR`` in ``test_config`` may still be an executor object (for tests)."""
+    if choice is None or isinstance(choice, str):
+        from ..sparql.remote import RemoteExecutor
+
+        return RemoteExecutor(settings, store)
     return choice
 
 
@@ -119,4 +163,6 @@ def health():
         current.get()
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503, {"Retry-After": str(Unavailable.NO_STORE_RETRY_S)}
+    if isinstance(current, RemoteCurrentStore) and current.publication is not None:
+        return jsonify(status="ok", build=current.build_id, store="remote", published_build=current.publication.build)
     return jsonify(status="ok", build=current.build_id)

@@ -1,7 +1,8 @@
 """One error shape for the whole app: JSON for API clients, one HTML template for browsers.
 
 Every refusal (a :class:`~nhs_ai_workforce.core.errors.ServiceError`), every HTTP error
-Werkzeug raises (404, 405, 413...) and an unreadable store (503) become::
+Werkzeug raises (404, 405, 413...), an unreadable store (503) and a remote store that failed (502,
+503 or 504, :class:`~nhs_ai_workforce.store.remote_store.RemoteStoreError`) become::
 
     {"ok": false, "status": 400, "title": "Malformed query",
      "error": "error at 2:9: expected ...", "line": 2, "column": 9}
@@ -27,6 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from ..core.errors import ServiceError, Unavailable
 from ..sparql.negotiation import negotiate
 from ..store.live import StoreError
+from ..store.remote_store import RemoteStoreError
 
 __all__ = ["Suggestion", "error_body", "error_response", "not_found", "register", "wants_html"]
 
@@ -115,6 +117,8 @@ def handle(error: Exception) -> Response:
 def _as_service_error(error: Exception) -> tuple[ServiceError, dict[str, str]]:
     if isinstance(error, ServiceError):
         return error, {}
+    if isinstance(error, RemoteStoreError):  # a remote store that failed: 502, 503 or 504
+        return error.service_error(), {}
     if isinstance(error, StoreError):
         return Unavailable(str(error)), {}
     if isinstance(error, HTTPException):

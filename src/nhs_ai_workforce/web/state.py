@@ -16,8 +16,12 @@ from ..sparql.execution import Executor
 from ..sparql.lexer import LexMemo
 from ..store.answers import AnswerCache
 from ..store.live import CurrentStore
+from ..store.remote_live import RemoteCurrentStore
 
 EXTENSION = "aiwf"
+
+#: The live graph the views read: the embedded store's build, or a remote store's publication.
+LiveStore = CurrentStore | RemoteCurrentStore
 
 
 @dataclass(frozen=True)
@@ -26,13 +30,13 @@ class AppState:
     and, made from the settings, the answers kept per build and the scans of recent queries."""
 
     settings: Settings
-    store: CurrentStore
+    store: LiveStore
     executor: Executor
     answers: AnswerCache = field(init=False, repr=False)
     scans: LexMemo = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "answers", AnswerCache(self.settings))
+        object.__setattr__(self, "answers", AnswerCache(self.settings, live=self.store.is_live))
         object.__setattr__(self, "scans", LexMemo(ProjectNamespaces(self.settings.base).prefixes()))
 
 

@@ -1,7 +1,8 @@
 """``POST /update``: SPARQL Update for curators, off unless the operator sets a token.
 
 The endpoint at ``/sparql`` is read-only. This route is the only way to change the served
-graph without a build, and it is disabled (403) unless ``AIWF_UPDATE_TOKEN`` is set. Then:
+graph without a build, and it is disabled (403) unless ``AIWF_UPDATE_TOKEN`` is set, and always on a
+server reading a remote store (``AIWF_SPARQL_URL``: the remote is loaded by ``aiwf publish`` only). Then:
 
 - the request needs ``Authorization: Bearer <token>`` (compared in constant time): 401
   without it or with a wrong one;
@@ -64,6 +65,13 @@ def update() -> Response:
     from ..pipeline.update import UpdateRejected, apply_update
 
     settings = state().settings
+    if settings.sparql_url:
+        raise ServiceError(
+            403,
+            "Updates disabled",
+            "this server reads a remote store (AIWF_SPARQL_URL), which it never writes: change the seeds (or "
+            "update the embedded store of a server that has one), build, and `aiwf publish` the build to the remote",
+        )
     if not settings.update_token:
         raise ServiceError(
             403,
