@@ -78,7 +78,7 @@ def grace_s(settings: Settings) -> float:
     (25.0, 35.0)
     """
     query = 2 * max(settings.query_timeout_s, 1.0)
-    return max(query, settings.update_time_limit_s) + 5
+    return float(max(query, settings.update_time_limit_s) + 5)
 
 
 def serve(
