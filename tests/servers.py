@@ -109,7 +109,8 @@ class Started:
 def started_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None,
                    port: int | None = None) -> Iterator[Started]:
     """As :func:`running_server`, for tests that stop the server themselves: yields it once
-    ``/health`` answers, and kills it at the end if it still runs."""
+    ``/health`` answers, and stops it at the end if it still runs (with ``SIGTERM``: ``SIGKILL``
+    would leave its server processes running)."""
     port = port or free_port()
     environment = aiwf_environment({"HOST": "127.0.0.1", "PORT": str(port), "AIWF_STORE": str(store), **(env or {})})
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,8 +124,7 @@ def started_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | 
             yield started
         finally:
             if process.poll() is None:
-                process.kill()
-                process.wait()
+                stop(process)
 
 
 @contextlib.contextmanager
