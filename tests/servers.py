@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,44 @@ def running_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | 
     with running_process(aiwf("serve"), f"http://127.0.0.1:{port}", "/health", timeout_s=timeout_s, env=environment,
                          cwd=cwd) as origin:
         yield origin
+
+
+@dataclass
+class Started:
+    """A running ``aiwf serve``: its process, origin and output (stdout and stderr)."""
+
+    process: subprocess.Popen
+    origin: str
+    log: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.origin.rsplit(":", 1)[1])
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def started_server(store: Path, *, timeout_s: float = 60, env: dict[str, str] | None = None,
+                   port: int | None = None) -> Iterator[Started]:
+    """As :func:`running_server`, for tests that stop the server themselves: yields it once
+    ``/health`` answers, and stops it at the end if it still runs (with ``SIGTERM``: ``SIGKILL``
+    would leave its server processes running)."""
+    port = port or free_port()
+    environment = aiwf_environment({"HOST": "127.0.0.1", "PORT": str(port), "AIWF_STORE": str(store), **(env or {})})
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "serve.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(aiwf("serve"), cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        started = Started(process, f"http://127.0.0.1:{port}", log)
+        try:
+            wait_healthy(f"{started.origin}/health", process, timeout_s, started.output)
+            yield started
+        finally:
+            if process.poll() is None:
+                stop(process)
 
 
 @contextlib.contextmanager

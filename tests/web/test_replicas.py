@@ -3,7 +3,9 @@
 
 Either replica answers a request with the same bytes and the same ``ETag``, and revalidates the
 other's; a rolling rebuild (one replica, then the other) under load loses no request, and each
-answer is wholly the old build's or the new one's (body, ``ETag`` and ``Last-Modified``).
+answer is wholly the old build's or the new one's (body, ``ETag`` and ``Last-Modified``); a
+rolling restart (``SIGTERM``, then a new `aiwf serve`) under load loses no request and nginx
+meets no reset connection.
 
 nginx runs as this test's own process on a free loopback port, with its configuration, pid, logs
 and temporary files in a temporary directory (never the system service).
@@ -14,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import re
 import shutil
+import signal
 import threading
 import time
 from collections import Counter
@@ -27,7 +31,7 @@ from urllib.parse import quote
 
 import pytest
 
-from servers import ROOT, build_store, fetch, free_port, running_server
+from servers import ROOT, build_store, fetch, free_port, running_server, started_server
 from slow_clients import REPLICAS_SITE, running_nginx
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -35,6 +39,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 EPOCH = 1767225600  # SOURCE_DATE_EPOCH of the first builds: 2026-01-01T00:00:00Z
 NEW_EPOCH = 1769904000  # of the rebuild: 2026-02-01T00:00:00Z
 JSON = "application/sparql-results+json"
+#: deploy/nginx-replicas.conf's fail_timeout: how long nginx leaves out a replica that failed a request.
+FAIL_TIMEOUT_S = 5
 SELECT = "SELECT ?initiative ?title { ?initiative a aiwf:Review ; dcterms:title ?title } ORDER BY ?initiative"
 CONSTRUCT = "CONSTRUCT { initiative:topol-review ?p ?o } WHERE { initiative:topol-review ?p ?o }"
 TITLE = "SELECT ?title { initiative:topol-review dcterms:title ?title }"
@@ -195,3 +201,49 @@ def test_a_rolling_rebuild_under_load_loses_no_request_and_never_mixes_builds(ng
     assert sum(load.answers.values()) > 50
     print(f"\nrolling rebuild: {sum(load.answers.values())} answers, "
           f"{sum(n for (_, body, _, _), n in load.answers.items() if body == old)} old, none failed")
+
+
+# -- a rolling restart under load -------------------------------------------------------------
+
+
+def test_a_rolling_restart_under_load_loses_no_request_and_resets_no_connection(nginx_binary, tmp_path):
+    """The README's rolling restart: ``SIGTERM`` to one replica, a new `aiwf serve` in its place,
+    then (once nginx tries it again) the other. No request fails, and nginx never meets a reset
+    connection: a stopping replica refuses new connections, answers what it has in hand and
+    closes its kept-alive connections cleanly."""
+    stores = [tmp_path / f"replica-{n}" / "store" for n in range(2)]
+    for store in stores:
+        build_store(store, env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    env = {"AIWF_TRUSTED_PROXY": "127.0.0.1", "AIWF_WORKERS": "1"}
+    ports = [free_port(), free_port()]
+    with contextlib.ExitStack() as stack:
+        replicas = [stack.enter_context(started_server(store, env=env, port=port))
+                    for store, port in zip(stores, ports, strict=True)]
+        port = free_port()
+        (tmp_path / "nginx").mkdir()
+        stack.enter_context(running_nginx(nginx_binary, port, ports, tmp_path / "nginx", site=REPLICAS_SITE))
+        load = Load(port, Counter(), [], threading.Event())
+        threads = [threading.Thread(target=load.run, args=(method,)) for method in ("GET", "GET", "GET", "POST")]
+        for thread in threads:
+            thread.start()
+        codes = []
+        try:
+            time.sleep(1)
+            for replica, store in zip(replicas, stores, strict=True):  # one, then the other, as the README says
+                replica.process.send_signal(signal.SIGTERM)
+                codes.append(replica.process.wait(30))
+                stack.enter_context(started_server(store, env=env, port=replica.port))
+                time.sleep(FAIL_TIMEOUT_S + 1)
+        finally:
+            load.stop.set()
+            for thread in threads:
+                thread.join(60)
+        errors = (tmp_path / "nginx" / "error.log").read_text()
+    assert codes == [0, 0]
+    assert load.failures == []
+    ((status, *_),) = load.answers  # one answer, from either replica
+    assert status == 200 and sum(load.answers.values()) > 50
+    resets = [line for line in errors.splitlines() if "reset by peer" in line]
+    assert resets == [], "\n".join(resets[:20])
+    logged = Counter(re.sub(r"^.*?\*\d+ ", "", line).split(",")[0] for line in errors.splitlines() if "[error]" in line)
+    print(f"\nrolling restart: {sum(load.answers.values())} answers, none failed, no reset; nginx: {dict(logged)}")

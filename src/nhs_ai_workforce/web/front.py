@@ -13,10 +13,20 @@ holds a socket, never a thread. On top of waitress's idle timeout this adds dead
   ``413``, as soon as its headers say so.
 
 Errors waitress answers itself use the app's JSON error shape, and are access-logged too.
+
+On ``SIGTERM`` (:func:`run`) the process stops gracefully, as nginx's ``quit`` does: it accepts
+the connections already waiting in the listen queue and closes its listening sockets; it answers
+every request it has read, is reading or finds waiting on a connection, saying
+``Connection: close`` on the last answer of each connection; it closes idle connections; and it
+returns once every connection is closed, or cuts off those still open when the grace period
+ends. A connection is closed by shutting its sending side and then reading (and discarding)
+what the client still sends for up to :data:`LINGER_S`, so a request that crosses the close
+meets a clean end of stream, never a reset that could also discard the end of the last answer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -29,7 +39,7 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import Error
 
 from ..core.errors import ServiceError
@@ -42,6 +52,11 @@ __all__ = ["HEAD_ALLOWANCE", "adjustments", "run"]
 HEAD_ALLOWANCE = 16 * 1024
 #: How often deadlines are checked, in seconds.
 TICK_S = 1
+#: How long a connection closed while stopping keeps reading (and discarding) what its client
+#: still sends, in seconds: a request already on its way meets the end of the stream, not a reset.
+LINGER_S = 1.0
+#: How often the stopping process checks its connections, in seconds.
+STOP_TICK_S = 0.1
 
 _TITLES = {400: "Bad request", 408: "Request timeout", 413: "Request too large",
            431: "Request head too large", 500: "Internal server error", 501: "Not implemented"}
@@ -91,15 +106,94 @@ class _ErrorTask(ErrorTask):
         write(line(self.channel.addr[0], first or "-", error.code, len(body), "", "", elapsed_ms))
 
 
+class _Task(WSGITask):
+    """A response that says ``Connection: close`` when the server is stopping and no other
+    request follows it on its connection."""
+
+    def build_response_header(self) -> bytes:
+        channel = self.channel
+        if channel.server.stopping and not channel.more_waiting():
+            self.request.headers["CONNECTION"] = "close"  # waitress then closes after this response
+        return super().build_response_header()
+
+
+def _bytes_waiting(sock: socket.socket | None) -> bool:
+    """Whether the client has sent bytes not read yet (``False`` at the end of the stream)."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (AttributeError, OSError):  # closed, nothing waiting, or a reset
+        return False
+
+
 class _Channel(HTTPChannel):
     parser_class = _Parser
     error_task_class = _ErrorTask
+    task_class = _Task
+    #: While the server stops: when this connection, its sending side shut, is closed for good.
+    lingering_until: float | None = None
+
+    def more_waiting(self) -> bool:
+        """Whether another request follows the one being answered: read, being read, or sent."""
+        return len(self.requests) > 1 or self.request is not None or _bytes_waiting(self.socket)
+
+    def idle(self) -> bool:
+        """No request in hand, being read or waiting, and nothing left to send (the I/O thread asks)."""
+        return not (self.requests or self.request is not None or self.total_outbufs_len
+                    or _bytes_waiting(self.socket))
+
+    def readable(self) -> bool:
+        return self.lingering_until is not None or super().readable()
+
+    def writable(self) -> bool:
+        return self.lingering_until is None and super().writable()
+
+    def handle_read(self) -> None:
+        if self.lingering_until is None:
+            super().handle_read()
+            return
+        try:
+            data = self.socket.recv(65536)  # discarded: the answer to it will never come
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close_now()
+
+    def handle_close(self) -> None:
+        """Close; while the server stops, shut the sending side and linger (see :data:`LINGER_S`)."""
+        if not self.server.stopping:
+            super().handle_close()
+            return
+        if self.lingering_until is not None or self.socket is None:
+            self.close_now()
+            return
+        try:
+            self.socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close_now()
+            return
+        with self.outbuf_lock:  # as waitress's handle_close, but the socket stays open for reading
+            for outbuf in self.outbufs:
+                with contextlib.suppress(Exception):
+                    outbuf.close()
+            self.total_outbufs_len = 0
+            self.connected = False
+            self.outbuf_lock.notify()
+        self.lingering_until = time.monotonic() + LINGER_S
+
+    def close_now(self) -> None:
+        """Close the connection at once."""
+        if self.socket is not None:
+            super().handle_close()
 
 
 class Server(TcpWSGIServer):
     """A waitress server over an already listening socket that enforces the request deadlines."""
 
     channel_class = _Channel
+    #: Set when the process stops: connections close after their last answer.
+    stopping = False
 
     def __init__(self, app: Callable, sock: socket.socket, *, map: dict, dispatcher, adj: Adjustments,
                  header_timeout_s: float, body_timeout_s: float, limits: dict[str, int]) -> None:
@@ -113,6 +207,8 @@ class Server(TcpWSGIServer):
         """Close idle connections; answer 408 to late requests (waitress would just close them)."""
         clock, idle_since = time.monotonic(), now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
+            if channel.lingering_until is not None:
+                continue
             if channel.request is not None:
                 self._expire(channel, clock)
             elif not channel.requests and channel.last_activity < idle_since:
@@ -138,9 +234,50 @@ class Server(TcpWSGIServer):
         self.add_task(channel)
 
     def stop_accepting(self) -> None:
+        """Accept every connection already waiting in the listen queue, then close the
+        listening socket (once every process has, the port refuses connections)."""
+        while True:
+            try:
+                conn, addr = self.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except ConnectionAbortedError:
+                continue
+            except OSError:  # out of descriptors: what still waits is reset with the socket
+                break
+            try:
+                self.set_socket_options(conn)
+            except OSError:
+                conn.close()
+                continue
+            self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
         self.accepting = False
         self.del_channel()
         self.socket.close()
+
+
+class _Wakeup(wasyncore.dispatcher):
+    """A socket pair the signal machinery writes to (``signal.set_wakeup_fd``), so that a signal
+    ends the I/O loop's wait at once."""
+
+    def __init__(self, map: dict) -> None:
+        receiver, self.sender = socket.socketpair()
+        self.sender.setblocking(False)
+        super().__init__(receiver, map=map)
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read(self) -> None:
+        with contextlib.suppress(OSError):
+            self.socket.recv(4096)
+
+    def close(self) -> None:
+        super().close()
+        self.sender.close()
 
 
 def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustments:
@@ -153,7 +290,9 @@ def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustm
     return Adjustments(
         sockets=sockets,
         threads=threads,
-        connection_limit=max(1, settings.max_connections),
+        # waitress counts every entry of the socket map: besides the connections, each listening
+        # socket and its trigger, and the wake-up socket of run()
+        connection_limit=max(1, settings.max_connections) + 2 * len(sockets) + 1,
         channel_timeout=max(1, round(settings.header_timeout_s)),
         cleanup_interval=TICK_S,
         asyncore_use_poll=True,
@@ -165,8 +304,8 @@ def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustm
 
 
 def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, grace_s: float) -> None:
-    """Serve ``app`` on ``sockets`` until ``SIGTERM``, then finish the requests in hand (up to
-    ``grace_s`` seconds) and return."""
+    """Serve ``app`` on ``sockets`` until ``SIGTERM``, then stop gracefully (see the module
+    docstring) within ``grace_s`` seconds and return."""
     adj = adjustments(settings, sockets, threads)
     socket_map: dict = {}
     dispatcher = ThreadedTaskDispatcher()
@@ -178,24 +317,50 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
         for sock in sockets
     ]
     stopping = threading.Event()
+    wakeup = _Wakeup(socket_map)
+    previous = signal.set_wakeup_fd(wakeup.sender.fileno(), warn_on_full_buffer=False)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    while not stopping.is_set():
-        wasyncore.loop(timeout=TICK_S, map=socket_map, use_poll=True, count=1)
+    try:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=TICK_S, map=socket_map, use_poll=True, count=1)
+        _stop(servers, socket_map, time.monotonic() + grace_s)
+    finally:
+        signal.set_wakeup_fd(previous)
+        wakeup.close()
+        dispatcher.shutdown(cancel_pending=True, timeout=1)
+
+
+def _stop(servers: list[Server], socket_map: dict, deadline: float) -> None:
+    """Stop accepting, answer what is in hand, close every connection; cut off what is left at ``deadline``."""
+    for server in servers:
+        server.stopping = True
     for server in servers:
         server.stop_accepting()
-    deadline = time.monotonic() + grace_s
-    while _busy(servers) and time.monotonic() < deadline:
-        wasyncore.loop(timeout=0.1, map=socket_map, use_poll=True, count=1)
-    dispatcher.shutdown(cancel_pending=True, timeout=1)
+    next_tick = 0.0
+    while True:
+        now = time.monotonic()
+        if now >= next_tick:  # the deadlines of requests still arriving (the servers' own poll no longer runs)
+            next_tick = now + TICK_S
+            for server in servers:
+                server.maintenance(time.time())
+        if not _close_idle(servers, now) or now >= deadline:
+            break
+        wasyncore.loop(timeout=STOP_TICK_S, map=socket_map, use_poll=True, count=1)
+    for server in servers:  # the grace period is over
+        for channel in list(server.active_channels.values()):
+            channel.close_now()
 
 
-def _busy(servers: list[Server]) -> bool:
-    """Close connections with no request in hand; is any request still being answered?"""
-    busy = False
+def _close_idle(servers: list[Server], now: float) -> bool:
+    """Close the connections with nothing in hand, end the lingering ones that are due; is any left?"""
+    left = False
     for server in servers:
         for channel in list(server.active_channels.values()):
-            if channel.requests or channel.total_outbufs_len:
-                busy = True
-            else:
-                channel.will_close = True
-    return busy
+            if channel.lingering_until is not None:
+                if now >= channel.lingering_until:
+                    channel.close_now()
+                    continue
+            elif channel.idle():
+                channel.handle_close()  # lingers
+            left = True
+    return left

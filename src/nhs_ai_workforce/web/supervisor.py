@@ -2,8 +2,10 @@
 
 The parent binds the socket(s) and forks ``workers`` children that all accept on them (the
 kernel hands each connection to one). A child that exits while the server is running is
-logged and replaced at once. ``SIGTERM`` or ``SIGINT`` stops the server: each child gets
-``SIGTERM`` and finishes the requests in hand; any still running after the grace period is
+logged and replaced at once. ``SIGTERM`` or ``SIGINT`` stops the server: the parent closes its
+copies of the listening sockets, then each child gets ``SIGTERM``, takes the connections still
+waiting to be accepted, closes its copies (the port then refuses connections) and finishes the
+requests in hand (:func:`.front.run`); any child still running after the grace period is
 killed. A child that dies within its first seconds several times in a row (it cannot start)
 stops the server rather than looping.
 """
@@ -17,7 +19,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 __all__ = ["bind", "supervise"]
 
@@ -78,9 +80,11 @@ def _fork(work: Callable[[], None]) -> int:
         os._exit(code)
 
 
-def supervise(work: Callable[[], None], workers: int, grace_s: float) -> int:
+def supervise(work: Callable[[], None], workers: int, grace_s: float,
+              listening: Sequence[socket.socket] = ()) -> int:
     """Run ``work`` in ``workers`` child processes, replacing any that die, until ``SIGTERM``
-    or ``SIGINT``; 0 after a clean stop, 1 if children keep failing to start."""
+    or ``SIGINT``; 0 after a clean stop, 1 if children keep failing to start. The ``listening``
+    sockets the children accept on are closed here as the server stops, before the children are."""
     signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     children: dict[int, float] = {}
     early = 0
@@ -110,6 +114,8 @@ def supervise(work: Callable[[], None], workers: int, grace_s: float) -> int:
                     break
                 start()
     finally:
+        for sock in listening:  # the children's copies are the last: they close them as they stop
+            sock.close()
         _stop(children, grace_s)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     return code

@@ -20,8 +20,9 @@ What :func:`serve` sets up:
   started as the process boots and shut down when it exits;
 - one access-log line per request on stdout (with the time taken in ms), errors on stderr;
 - request bodies up to ``max_request_bytes`` (413) and heads up to that plus 16 KiB (431);
-- a graceful shutdown on ``SIGTERM``/``SIGINT`` that lets running queries finish (their time
-  limit plus 5 s).
+- a graceful shutdown on ``SIGTERM``/``SIGINT``: the port stops accepting, every request already
+  received is answered (each connection closing after its last answer) and idle connections are
+  closed, within :func:`grace_s` (:func:`.front.run`).
 
 Startup never reads the seed tables or the dumps: the processes open the existing store, so
 the time to the first answer does not depend on the size of the graph.
@@ -70,8 +71,14 @@ def __getattr__(name: str) -> Any:
 
 
 def grace_s(settings: Settings) -> float:
-    """How long a stopping server waits for the requests in hand."""
-    return settings.query_timeout_s + 5
+    """How long a stopping server waits for the requests in hand: a query may wait its time limit
+    for a slot and then run for as long (an update, its own limit), plus 5 s to answer.
+
+    >>> grace_s(Settings()), grace_s(Settings(query_timeout_s=1, update_timeout_s=30))
+    (25.0, 35.0)
+    """
+    query = 2 * max(settings.query_timeout_s, 1.0)
+    return float(max(query, settings.update_time_limit_s) + 5)
 
 
 def serve(
@@ -137,7 +144,7 @@ def supervise_sockets(
                 executor.close()
 
     try:
-        return supervise(work, workers, grace_s(settings))
+        return supervise(work, workers, grace_s(settings), sockets)
     finally:
         for sock in sockets:
             sock.close()
