@@ -200,6 +200,18 @@ def python_load(
     return measure
 
 
+#: The Lua ``done`` of every wrk run: one ``WRKJSON {...}`` line that :func:`wrk_load` reads.
+WRK_REPORT = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"status\\": %d, \\"timeout\\": %d, "
+    .. "\\"connect\\": %d, \\"read\\": %d, \\"write\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}\\n",
+    summary.requests, summary.duration, e.status, e.timeout, e.connect, e.read, e.write,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/sparql-query"
@@ -219,15 +231,7 @@ if cold then
     return wrk.format(nil, nil, nil, head .. wrk.body .. tail)
   end
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRKJSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"status\\": %d, \\"timeout\\": %d, "
-    .. "\\"connect\\": %d, \\"read\\": %d, \\"write\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}}\\n",
-    summary.requests, summary.duration, e.status, e.timeout, e.connect, e.read, e.write,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
+{report}"""
 
 
 def lua_string(text: str) -> str:
@@ -251,6 +255,7 @@ def wrk_script(query: Query, marker: str | None, tag: str) -> str:
         before=lua_string(before),
         after=lua_string(after),
         tag=tag,
+        report=WRK_REPORT,
     )
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from clients import HOST, MARKERS, Query, load_queries, lua_string, run_tag  # noqa: E402
+from clients import HOST, MARKERS, WRK_REPORT, Query, load_queries, lua_string, run_tag  # noqa: E402
 from peers import PROJECT, PROJECT_BIN, Server, free_port  # noqa: E402
 
 from servers import build_store  # noqa: E402
@@ -62,15 +62,7 @@ request = function()
   end
   return wrk.format("POST", nil, {{["Content-Type"] = "application/sparql-query", ["Accept"] = query[2]}}, body)
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "WRKJSON {{\\"requests\\": %d, \\"duration_us\\": %d, \\"status\\": %d, \\"timeout\\": %d, "
-    .. "\\"connect\\": %d, \\"read\\": %d, \\"write\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}}\\n",
-    summary.requests, summary.duration, e.status, e.timeout, e.connect, e.read, e.write,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
+{report}"""
 
 
 #: The configurations measured: (name, the servers nginx sends to, by index into the servers started).
@@ -101,7 +93,7 @@ def mix_script(queries: list[Query], cold: bool) -> str:
     entries = ", ".join(f"{{{lua_string(q.text)}, {lua_string(q.accept)}}}" for q in queries)
     before = MARKERS["prefix"][0].format(tag="{tag}")
     return MIX_SCRIPT.format(queries=entries, cold="true" if cold else "false", before=lua_string(before),
-                             tag=run_tag())
+                             tag=run_tag(), report=WRK_REPORT)
 
 
 def wrk(port: int, script: Path, *, concurrency: int, seconds: float) -> dict:
