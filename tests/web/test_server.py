@@ -287,3 +287,24 @@ def test_a_killed_server_process_is_replaced(root):
         assert f"server process {victim} was killed by SIGKILL; starting another" in server.err.read_text()
     finally:
         assert server.stop() == 0
+
+
+def test_server_processes_stop_when_the_supervisor_is_killed(root):
+    """A supervisor killed with SIGKILL (an OOM kill, `kill -9`) leaves no server process holding
+    the port: each gets SIGTERM from the kernel and stops, its query processes with it."""
+    server = Server(root, free_port())
+    try:
+        server.wait_healthy()
+        family = descendants(server.process.pid)
+        assert len(family) >= 2 + 2 * 2
+        server.process.kill()
+        server.process.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in family) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in family if alive(pid)], "server processes outlived their supervisor"
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=2):
+            pass
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
