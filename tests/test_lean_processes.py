@@ -1,6 +1,7 @@
 """What each long-lived process imports: the memory of `aiwf serve` with its defaults depends on it.
 
-A query process imports pyoxigraph and the query code only, the supervisor nothing of the app,
+A query process imports pyoxigraph and the query code only, the supervisor nothing of the app
+(not even its settings),
 and a server process not the build's code (pySHACL, rdflib's SPARQL engine), which loads with
 the first update. Each is checked in a fresh interpreter, as the processes start.
 """
@@ -16,6 +17,7 @@ import pytest
 #: Entry module -> packages it must not load.
 LEAN = {
     "nhs_ai_workforce.sparql.query_process": ("flask", "rdflib", "pyshacl", "multiprocessing", "rapidfuzz"),
+    "nhs_ai_workforce.web.supervisor": ("flask", "rdflib", "pyoxigraph", "waitress", "dataclasses"),
     "nhs_ai_workforce.web.wsgi": ("flask", "rdflib", "pyoxigraph", "pyshacl", "waitress"),
     "nhs_ai_workforce.web.app": ("pyshacl", "pyparsing", "multiprocessing"),
 }

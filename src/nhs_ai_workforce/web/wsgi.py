@@ -41,7 +41,7 @@ from ..core.settings import Settings
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["THREADS", "application", "main", "request_threads", "serve", "supervise_sockets"]
+__all__ = ["THREADS", "application", "request_threads", "serve", "serve_process"]
 
 #: Request threads of a server process beyond those queries may hold (running or waiting for a
 #: slot: ``settings.query_requests_held``), so pages, dumps and ``/health`` never wait behind queries.
@@ -86,10 +86,11 @@ def serve(
     threads: int | None = None, ready: Callable[[], None] | None = None,
 ) -> NoReturn:
     """Bind ``HOST:PORT`` here (``OSError`` if it cannot be), call ``ready``, then become the lean
-    supervisor (:func:`supervise_sockets`): this process is replaced (``exec``) by a fresh
-    interpreter that keeps the listening sockets and imports nothing of the app, so the
-    supervisor holds some 14 MB rather than the command line's 40 (its server processes import
-    the app themselves). Does not return: the process exits with the server's exit code."""
+    supervisor (:func:`.supervisor.main`): this process is replaced (``exec``) by a fresh
+    interpreter that keeps the listening sockets and imports nothing of the app or its settings,
+    so the supervisor holds some 11 MB rather than the command line's 40; its server processes
+    (:func:`serve_process`) import the app themselves. Does not return: the process exits with
+    the server's exit code."""
     from ..core.processes import interpreter_environment
     from .supervisor import bind
 
@@ -105,46 +106,25 @@ def serve(
         os.set_inheritable(fd, True)
     sys.stdout.flush()
     sys.stderr.flush()
-    entry = "import sys; from nhs_ai_workforce.web.wsgi import main; sys.exit(main(sys.argv[2:]))"
-    args = [PROCESS_LABEL, str(workers or 0), str(threads or 0), *map(str, fds)]  # ps shows the label
-    os.execve(sys.executable, [sys.executable, "-c", entry, *args], env)  # noqa: S606 - our own interpreter
-
-
-def main(argv: list[str]) -> int:
-    """The supervisor's entry after :func:`serve` (``WORKERS THREADS FD...``; 0: the default)."""
-    workers, threads, *fds = map(int, argv)
-    sockets = [socket.socket(fileno=fd) for fd in fds]
-    for sock in sockets:
-        sock.set_inheritable(False)
-    return supervise_sockets(Settings.from_env(), sockets, workers=workers or None, threads=threads or None)
-
-
-def supervise_sockets(
-    settings: Settings, sockets: list[socket.socket], *, workers: int | None = None, threads: int | None = None,
-) -> int:
-    """Serve on the bound ``sockets`` in the foreground until ``SIGTERM`` / ``SIGINT``; the exit code."""
-    from .supervisor import supervise
-
     workers = workers or settings.workers
-    if workers > 1:  # imported once here and shared by the processes; one process imports it itself
-        from . import app as _preloaded  # noqa: F401
+    args = [str(workers), str(threads or 0), repr(grace_s(settings)), *map(str, fds)]
+    entry = "import sys; from nhs_ai_workforce.web.supervisor import main; sys.exit(main(sys.argv[2:]))"
+    os.execve(sys.executable, [sys.executable, "-c", entry, PROCESS_LABEL, *args], env)  # noqa: S606 - our own interpreter
 
-    def work() -> None:
-        from .front import run
 
-        app = application(settings)
-        executor = app.extensions["aiwf"].executor
-        if hasattr(executor, "start"):
-            executor.start()
-        try:
-            count = threads or request_threads(settings)
-            run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings))
-        finally:
-            if hasattr(executor, "close"):
-                executor.close()
+def serve_process(sockets: list[socket.socket], *, threads: int | None = None) -> None:
+    """One server process: the app (settings from the environment), its query processes, and the
+    front end on the bound ``sockets`` until ``SIGTERM``."""
+    from .front import run
 
+    settings = Settings.from_env()
+    app = application(settings)
+    executor = app.extensions["aiwf"].executor
+    if hasattr(executor, "start"):
+        executor.start()
     try:
-        return supervise(work, workers, grace_s(settings), sockets)
+        count = threads or request_threads(settings)
+        run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings))
     finally:
-        for sock in sockets:
-            sock.close()
+        if hasattr(executor, "close"):
+            executor.close()
