@@ -17,7 +17,7 @@ import pytest
 #: Entry module -> packages it must not load.
 LEAN = {
     "nhs_ai_workforce.sparql.query_process": ("flask", "rdflib", "pyshacl", "multiprocessing", "rapidfuzz"),
-    "nhs_ai_workforce.web.supervisor": ("flask", "rdflib", "pyoxigraph", "waitress", "dataclasses"),
+    "nhs_ai_workforce.web.supervisor_main": ("flask", "rdflib", "pyoxigraph", "waitress", "dataclasses"),
     "nhs_ai_workforce.web.wsgi": ("flask", "rdflib", "pyoxigraph", "pyshacl", "waitress"),
     "nhs_ai_workforce.web.app": ("pyshacl", "pyparsing", "multiprocessing"),
 }

@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-__all__ = ["bind", "main", "supervise"]
+__all__ = ["bind", "supervise"]
 
 BACKLOG = 2048
 #: A child that exits sooner than this after starting counts as a failure to start.
@@ -173,26 +173,3 @@ def _stop(children: dict[int, float], grace_s: float) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-
-
-def main(argv: Sequence[str]) -> int:
-    """The supervisor's entry after :func:`.wsgi.serve` execs it: ``WORKERS THREADS GRACE_S FD...``
-    (``THREADS`` 0: the default). It imports nothing of the app: each server process does, unless
-    there are several, which then share what the parent imported."""
-    workers, threads, grace, fds = int(argv[0]), int(argv[1]), float(argv[2]), [int(fd) for fd in argv[3:]]
-    sockets = [socket.socket(fileno=fd) for fd in fds]
-    for sock in sockets:
-        sock.set_inheritable(False)
-    if workers > 1:
-        from . import app as _preloaded  # noqa: F401
-
-    def work() -> None:
-        from .wsgi import serve_process
-
-        serve_process(sockets, threads=threads or None)
-
-    try:
-        return supervise(work, workers, grace, sockets)
-    finally:
-        for sock in sockets:
-            sock.close()

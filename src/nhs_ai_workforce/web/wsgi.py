@@ -86,7 +86,7 @@ def serve(
     threads: int | None = None, ready: Callable[[], None] | None = None,
 ) -> NoReturn:
     """Bind ``HOST:PORT`` here (``OSError`` if it cannot be), call ``ready``, then become the lean
-    supervisor (:func:`.supervisor.main`): this process is replaced (``exec``) by a fresh
+    supervisor (:func:`.supervisor_main.main`): this process is replaced (``exec``) by a fresh
     interpreter that keeps the listening sockets and imports nothing of the app or its settings,
     so the supervisor holds some 11 MB rather than the command line's 40; its server processes
     (:func:`serve_process`) import the app themselves. Does not return: the process exits with
@@ -108,7 +108,7 @@ def serve(
     sys.stderr.flush()
     workers = workers or settings.workers
     args = [str(workers), str(threads or 0), repr(grace_s(settings)), *map(str, fds)]
-    entry = "import sys; from nhs_ai_workforce.web.supervisor import main; sys.exit(main(sys.argv[2:]))"
+    entry = "import sys; from nhs_ai_workforce.web.supervisor_main import main; sys.exit(main(sys.argv[2:]))"
     os.execve(sys.executable, [sys.executable, "-c", entry, PROCESS_LABEL, *args], env)  # noqa: S606 - our own interpreter
 
 
