@@ -146,17 +146,15 @@ def process_tree(root: int) -> dict[int, tuple[int, str]]:
 
 
 def query_processes(root: int) -> list[int]:
-    """Query processes: children of a pool's fork server (or, failing that, of a multiprocessing process)."""
+    """Query processes: the descendants labelled ``aiwf query`` on their command line."""
     tree = process_tree(root)
-    return [pid for pid, (parent, _) in tree.items() if parent in tree and "forkserver" in tree[parent][1]]
+    return [pid for pid, (_, command) in tree.items() if command.strip().endswith("aiwf query")]
 
 
 def workers(root: int) -> list[int]:
-    """Server processes that answer requests: descendants that are not multiprocessing helpers or query
-    processes, and that run a query pool (have a fork server child)."""
+    """Server processes that answer requests: the parents of query processes."""
     tree = process_tree(root)
-    return [pid for pid, (_, command) in tree.items() if "multiprocessing" not in command
-            and any(parent == pid and "forkserver" in line for parent, line in tree.values())]
+    return sorted({tree[pid][0] for pid in query_processes(root)})
 
 
 # -- clients ------------------------------------------------------------------------------------
