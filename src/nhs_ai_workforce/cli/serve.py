@@ -12,7 +12,7 @@ from .common import UsageError, err, settings_from
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..sparql.federation import ServicePolicy
     from ..store.live import current_dir
-    from ..web.app import check_remote
+    from ..store.remote_live import check_remote
     from ..web.wsgi import serve
     from .publish import is_loopback
 
@@ -20,7 +20,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         services = ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW is a usage error, before any
         if settings.sparql_url:                           # process starts; so is a remote store it cannot use
-            check_remote(settings, services)
+            check_remote(settings, federation=services.enabled)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if settings.sparql_url:

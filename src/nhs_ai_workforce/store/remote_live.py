@@ -32,13 +32,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..core.memo import BuildMemo
-from ..core.remote import Credentials, RemoteError, RemotePolicy
+from ..core.remote import Credentials, CredentialsError, RemoteError, RemotePolicy, check_url
 from ..core.settings import Settings
 from . import publication as records
 from .live import StoreError
 from .remote_store import CREDENTIALS_PREFIX, STORE_READ_MAX_BYTES, RemoteStore, remote_failure
 
-__all__ = ["FAILURE_HOLD_S", "NoPublicationError", "RemoteCurrentStore"]
+__all__ = ["FAILURE_HOLD_S", "NoPublicationError", "RemoteCurrentStore", "check_remote"]
 
 _log = logging.getLogger(__name__)
 
@@ -74,8 +74,6 @@ class RemoteCurrentStore:
         self.endpoint = settings.sparql_url
         self.credentials = credentials if credentials is not None else Credentials.from_env(CREDENTIALS_PREFIX)
         self.policy = replace(RemotePolicy.from_settings(settings), max_answer_bytes=STORE_READ_MAX_BYTES)
-        #: Never held in memory: the data stays on the remote.
-        self.in_memory = False
         self._clock = clock
         self._lock = threading.Lock()
         self._reading = threading.Lock()
@@ -174,3 +172,24 @@ class RemoteCurrentStore:
     def _hold(self, when: float, failure: StoreError) -> None:
         with self._lock:
             self._failure = (when, failure)
+
+
+def check_remote(settings: Settings, *, federation: bool) -> None:
+    """Refuse a remote store the server cannot use: a bad ``AIWF_SPARQL_URL``, bad credentials, or
+    ``federation`` (``AIWF_SERVICE_ALLOW``), whose calls the remote would make itself, outside this
+    server's limits.
+
+    :raises ValueError: saying what is wrong.
+    """
+    try:
+        check_url(settings.sparql_url or "")
+    except ValueError as error:
+        raise ValueError(f"AIWF_SPARQL_URL: {error}") from None
+    try:
+        Credentials.from_env(CREDENTIALS_PREFIX)
+    except CredentialsError as error:
+        raise ValueError(str(error)) from None
+    if federation:
+        raise ValueError("AIWF_SERVICE_ALLOW cannot be used with AIWF_SPARQL_URL: the remote store would make the "
+                         "SERVICE calls itself, outside this server's limits and allow-list; set up federation on "
+                         "the remote store, or serve the embedded store")

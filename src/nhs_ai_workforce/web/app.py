@@ -11,7 +11,7 @@ from ..core.settings import Settings
 from ..sparql import federation
 from ..sparql.execution import Executor, InProcessExecutor
 from ..store.live import CurrentStore, StoreError
-from ..store.remote_live import RemoteCurrentStore
+from ..store.remote_live import RemoteCurrentStore, check_remote
 from . import (
     addresses,
     assets,
@@ -41,7 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``/sparql`` forwards to it (:mod:`..sparql.remote`).
 
     :raises ValueError: for settings the server cannot start with (a bad ``AIWF_SERVICE_ALLOW``, or a
-        remote store it cannot use: :func:`check_remote`).
+        remote store it cannot use: :func:`~..store.remote_live.check_remote`).
     """
 
     config = dict(test_config or {})
@@ -51,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     services = federation.ServicePolicy.from_settings(settings)  # a bad AIWF_SERVICE_ALLOW stops the start
     if settings.sparql_url:
-        check_remote(settings, services)
+        check_remote(settings, federation=services.enabled)
         store: LiveStore = RemoteCurrentStore(settings)
         executor = _remote_executor(app.config.pop("EXECUTOR", None), settings, store)
     else:
@@ -88,29 +88,6 @@ def _executor(choice: Any, settings: Settings, store: CurrentStore) -> Executor:
     if choice == "in-process":
         return InProcessExecutor(settings, store.get, result_limit_bytes=settings.result_limit_bytes)
     return choice
-
-
-def check_remote(settings: Settings, services: federation.ServicePolicy) -> None:
-    """Refuse a remote store the server cannot use: a bad ``AIWF_SPARQL_URL``, bad credentials, or
-    federation, whose calls the remote would make itself, outside this server's limits.
-
-    :raises ValueError: saying what is wrong.
-    """
-    from ..core.remote import Credentials, CredentialsError, check_url
-    from ..store.remote_store import CREDENTIALS_PREFIX
-
-    try:
-        check_url(settings.sparql_url or "")
-    except ValueError as error:
-        raise ValueError(f"AIWF_SPARQL_URL: {error}") from None
-    try:
-        Credentials.from_env(CREDENTIALS_PREFIX)
-    except CredentialsError as error:
-        raise ValueError(str(error)) from None
-    if services.enabled:
-        raise ValueError("AIWF_SERVICE_ALLOW cannot be used with AIWF_SPARQL_URL: the remote store would make the "
-                         "SERVICE calls itself, outside this server's limits and allow-list; set up federation on "
-                         "the remote store, or serve the embedded store")
 
 
 def _remote_executor(choice: Any, settings: Settings, store: RemoteCurrentStore) -> Executor:
