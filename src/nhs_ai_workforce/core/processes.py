@@ -242,8 +242,8 @@ def lifeline() -> tuple[Channel, Channel]:
 
 
 class Launched:
-    """A child started by :func:`launch`: what the parent needs of it (the shape of
-    ``multiprocessing.Process``: ``pid``, ``exitcode``, ``kill``, ``join``, ``close``)."""
+    """A child started by :func:`launch`: what the parent needs of it (``pid``, ``exitcode``,
+    ``kill``, ``join``)."""
 
     def __init__(self, popen: Popen) -> None:
         self._popen = popen
@@ -262,9 +262,6 @@ class Launched:
 
         with contextlib.suppress(TimeoutExpired):
             self._popen.wait(timeout)
-
-    def close(self) -> None:
-        """Nothing to release once reaped (kept for the shape of ``multiprocessing.Process``)."""
 
 
 def launch(
@@ -351,12 +348,10 @@ def stop(child: Child) -> int | None:
         with contextlib.suppress(OSError):
             child.conn.close()
         if child.process.exitcode is None:
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError):
                 child.process.kill()
         child.process.join(5)
         child.exitcode = child.process.exitcode
-        with contextlib.suppress(ValueError):
-            child.process.close()
         return child.exitcode
 
 

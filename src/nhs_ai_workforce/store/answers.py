@@ -75,7 +75,7 @@ LOCK = ".lock"
 JOURNAL = ".journal"
 #: The journal is rewritten without its consumed lines once they pass this size and half of it.
 COMPACT_BYTES = 64 * 1024
-#: Build ids that may name a directory and appear in an ``ETag`` as they are.
+#: Build ids that may name a directory as they are.
 _SAFE_BUILD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 _log = logging.getLogger(__name__)
 
