@@ -52,6 +52,7 @@ _LIMITS = (
     ("AIWF_ANSWER_CACHE_MB", "answer_cache_mb", int),
     ("AIWF_ANSWER_MAX_AGE", "answer_max_age_s", int),
     ("AIWF_ANSWER_MIN_USES", "answer_min_uses", int),
+    ("AIWF_REPLAY_MB", "replay_mb", int),
     ("AIWF_MEMORY_STORE_MB", "memory_store_mb", int),
     ("AIWF_SERVICE_TIMEOUT", "service_timeout_s", float),
     ("AIWF_SERVICE_MAX_BYTES", "service_max_bytes", int),
@@ -98,6 +99,7 @@ class Settings:
     answer_cache_mb: int = 64  # answers kept per build on disk, shared by the server processes (0: no cache)
     answer_max_age_s: int = 60  # Cache-Control max-age of a GET answer (0: no-cache, revalidate each time)
     answer_min_uses: int = 2  # a query's answer is kept from its n-th request in a process (1: the first)
+    replay_mb: int = 8  # responses each server process replays to repeated requests (web/replay.py; 0: none)
     memory_store_mb: int = 16  # query processes hold a store this small on disk (or smaller) in memory (0: never)
     # federated queries (sparql/federation.py): the endpoints SERVICE may call (none: SERVICE is refused),
     # and each call's time limit (within the query's) and answer size limit

@@ -134,12 +134,17 @@ def _limit_query_string():
 
 
 def health():
-    """Is the store open? Cheap enough to poll: no counting. 503 with ``Retry-After`` if not."""
-    current = state().store
+    """Is the store open? Cheap enough to poll: no counting. 503 with ``Retry-After`` if not.
+    Also says how many responses this server process has recorded and replayed (:mod:`.replay`)."""
+    app_state = state()
+    current = app_state.store
     try:
         current.get()
     except StoreError as error:
         return jsonify(status="unavailable", error=str(error)), 503, {"Retry-After": str(Unavailable.NO_STORE_RETRY_S)}
+    extra = {}
+    if app_state.replay is not None:
+        extra["replay"] = {"recorded": app_state.replay.recorded, "replayed": app_state.replay.replayed}
     if isinstance(current, RemoteCurrentStore) and current.publication is not None:
-        return jsonify(status="ok", build=current.build_id, store="remote", published_build=current.publication.build)
-    return jsonify(status="ok", build=current.build_id)
+        extra.update(store="remote", published_build=current.publication.build)
+    return jsonify(status="ok", build=current.build_id, **extra)

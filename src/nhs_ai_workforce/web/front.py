@@ -43,8 +43,9 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import Error
 
 from ..core.errors import ServiceError
-from .accesslog import AccessLog, line, write
+from .accesslog import AccessLog, line, request_line, write
 from .errors import error_body
+from .replay import ENVIRON_KEY, Recording, Replay
 
 __all__ = ["HEAD_ALLOWANCE", "adjustments", "run"]
 
@@ -68,17 +69,26 @@ class RequestTimeout(Error):
 
 
 class _Parser(HTTPRequestParser):
-    """Remembers when its request began and when its head was complete."""
+    """Remembers when its request began and when its head was complete, and the request's bytes
+    when they came in one read."""
+
+    raw: bytes | None = None
 
     def __init__(self, adj: Adjustments) -> None:
         super().__init__(adj)
         self.started = time.monotonic()
         self.head_at: float | None = None
+        self.chunk: bytes | None = None  # the read this request began at the start of, if it did
+        self.taken = 0
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
+        self.taken += consumed
         if self.head_at is None and self.headers_finished:
             self.head_at = time.monotonic()
+        if (self.completed and self.chunk is not None and self.taken == len(self.chunk) and not self.expect_continue
+                and self.error is None):
+            self.raw = self.chunk  # the whole request was that one read: it may be replayed (:mod:`.replay`)
         return consumed
 
 
@@ -108,13 +118,44 @@ class _ErrorTask(ErrorTask):
 
 class _Task(WSGITask):
     """A response that says ``Connection: close`` when the server is stopping and no other
-    request follows it on its connection."""
+    request follows it on its connection; one the app marks replayable is recorded (:mod:`.replay`)."""
+
+    sent_head: bytes | None = None
+    sent_body: list[bytes] | None = None
 
     def build_response_header(self) -> bytes:
         channel = self.channel
         if channel.server.stopping and not channel.more_waiting():
             self.request.headers["CONNECTION"] = "close"  # waitress then closes after this response
-        return super().build_response_header()
+        head = super().build_response_header()
+        if self.request.raw is not None and channel.server.replay is not None:
+            self.sent_head, self.sent_body = head, []
+        return head
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        if self.sent_body is not None and data:
+            self.sent_body.append(data)
+
+    def service(self) -> None:
+        super().service()
+        if self.sent_head is not None:
+            self._record()
+
+    def _record(self) -> None:
+        environ = self.environ or {}
+        build = environ.get(ENVIRON_KEY)
+        body = b"".join(self.sent_body)
+        if (build is None or self.close_on_finish or self.chunked_response
+                or self.request.command not in ("GET", "POST") or self.status[:3] not in ("200", "304")
+                or len(body) != self.content_bytes_written):
+            return
+        recording = Recording.of(
+            self.sent_head, body, build=build, status=self.status[:3], request_line=request_line(environ),
+            referer=environ.get("HTTP_REFERER", ""), agent=environ.get("HTTP_USER_AGENT", ""),
+            peer=self.channel.addr[0], remote=environ.get("REMOTE_ADDR", ""))
+        if recording is not None:
+            self.channel.server.replay.record(self.request.raw, recording)
 
 
 def _bytes_waiting(sock: socket.socket | None) -> bool:
@@ -131,6 +172,33 @@ class _Channel(HTTPChannel):
     task_class = _Task
     #: While the server stops: when this connection, its sending side shut, is closed for good.
     lingering_until: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        """Replay a recorded response to a request that is all of ``data`` (:mod:`.replay`), or parse it."""
+        replay = self.server.replay
+        if (replay is not None and self.request is None and not self.requests and not self.server.stopping
+                and not self.will_close and not self.close_when_flushed):
+            recording = replay.find(data, self.addr[0])
+            if recording is not None:
+                self._replay(recording)
+                return True
+            with self.requests_lock:
+                if self.request is None and not self.requests:
+                    self.request = self.parser_class(self.adj)
+                    self.request.chunk = data
+        return super().received(data)
+
+    def _replay(self, recording: Recording) -> None:
+        started = time.monotonic()
+        payload = recording.response(self.server.replay.date())
+        with self.outbuf_lock:
+            self.outbufs[-1].append(payload)
+            self.current_outbuf_count += len(payload)
+            self.total_outbufs_len += len(payload)
+            self._flush_exception(self._flush_some)
+        remote = recording.remote if self.server.replay.trusted_proxy else self.addr[0]
+        write(line(remote, recording.request_line, recording.status, recording.size, recording.referer,
+                   recording.agent, (time.monotonic() - started) * 1000))
 
     def more_waiting(self) -> bool:
         """Whether another request follows the one being answered: read, being read, or sent."""
@@ -194,6 +262,8 @@ class Server(TcpWSGIServer):
     channel_class = _Channel
     #: Set when the process stops: connections close after their last answer.
     stopping = False
+    #: The recorded responses replayed to repeated requests (:mod:`.replay`), if any.
+    replay: Replay | None = None
 
     def __init__(self, app: Callable, sock: socket.socket, *, map: dict, dispatcher, adj: Adjustments,
                  header_timeout_s: float, body_timeout_s: float, limits: dict[str, int]) -> None:
@@ -303,9 +373,11 @@ def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustm
     )
 
 
-def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, grace_s: float) -> None:
+def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, grace_s: float,
+        replay: Replay | None = None) -> None:
     """Serve ``app`` on ``sockets`` until ``SIGTERM``, then stop gracefully (see the module
-    docstring) within ``grace_s`` seconds and return."""
+    docstring) within ``grace_s`` seconds and return. With ``replay``, responses the app marks
+    replayable are replayed to repeated requests (:mod:`.replay`)."""
     adj = adjustments(settings, sockets, threads)
     socket_map: dict = {}
     dispatcher = ThreadedTaskDispatcher()
@@ -316,6 +388,8 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
                header_timeout_s=settings.header_timeout_s, body_timeout_s=settings.body_timeout_s)
         for sock in sockets
     ]
+    for server in servers:
+        server.replay = replay
     stopping = threading.Event()
     wakeup = _Wakeup(socket_map)
     previous = signal.set_wakeup_fd(wakeup.sender.fileno(), warn_on_full_buffer=False)

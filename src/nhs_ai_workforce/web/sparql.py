@@ -69,7 +69,7 @@ from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, off
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.answers import answer_key
 from ..store.live import StoreError, modified_time
-from . import sparql_page
+from . import replay, sparql_page
 from .conditional import conditional
 from .reading import FORM, FORMAT_PARAMETERS, body_text, require_utf8, result_format, unsupported_type
 from .state import state
@@ -198,6 +198,8 @@ def answer_response(outcome: QueryOutcome) -> Response:
             response.cache_control.max_age = max_age
         else:
             response.cache_control.no_cache = True
+    if outcome.cache == "hit":
+        replay.mark(request.environ, outcome.build)
     return conditional(response, outcome.body, modified_time(state().settings, outcome.build), etag=outcome.sha256)
 
 

@@ -17,6 +17,7 @@ from ..sparql.lexer import LexMemo
 from ..store.answers import AnswerCache
 from ..store.live import CurrentStore
 from ..store.remote_live import RemoteCurrentStore
+from .replay import Replay
 
 EXTENSION = "aiwf"
 
@@ -27,17 +28,25 @@ LiveStore = CurrentStore | RemoteCurrentStore
 @dataclass(frozen=True)
 class AppState:
     """What the views share: the settings, the lazily opened read-only store, the query executor;
-    and, made from the settings, the answers kept per build and the scans of recent queries."""
+    and, made from the settings, the answers kept per build, the scans of recent queries and the
+    responses the front end replays (:mod:`.replay`)."""
 
     settings: Settings
     store: LiveStore
     executor: Executor
     answers: AnswerCache = field(init=False, repr=False)
     scans: LexMemo = field(init=False, repr=False)
+    replay: Replay | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", AnswerCache(self.settings, live=self.store.is_live))
         object.__setattr__(self, "scans", LexMemo(ProjectNamespaces(self.settings.base).prefixes()))
+        replay = None
+        if self.settings.replay_mb > 0:
+            store = self.store
+            replay = Replay(lambda: store.snapshot()[1], max_bytes=self.settings.replay_mb * 1024 * 1024,
+                            trusted_proxy=bool(self.settings.trusted_proxy))
+        object.__setattr__(self, "replay", replay)
 
 
 def state() -> AppState:

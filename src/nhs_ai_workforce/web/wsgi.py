@@ -124,7 +124,8 @@ def serve_process(sockets: list[socket.socket], *, threads: int | None = None) -
         executor.start()
     try:
         count = threads or request_threads(settings)
-        run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings))
+        run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings),
+            replay=app.extensions["aiwf"].replay)
     finally:
         if hasattr(executor, "close"):
             executor.close()
