@@ -392,6 +392,7 @@ def test_a_new_publication_is_served_without_a_restart(settings, ns, built_store
             status, headers, body = fetch(f"{server}{query}", headers={"If-None-Match": etag})
             assert status == 200 and headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"' != etag
             health = json.loads(fetch(f"{server}/health")[2])
+            assert health.pop("replay").keys() == {"recorded", "replayed"}
             assert health == {"status": "ok", "build": second.id, "store": "remote", "published_build": second.build}
 
 
@@ -417,8 +418,11 @@ def test_the_record_is_read_at_most_once_per_interval_and_a_failure_is_held_brie
         now[0] += 5.1
         second, build = current.snapshot()
         assert second is not first and build == "20260101T000000000001Z-bbbbbb" and current.is_live(build)
-        answers["record"] = Answer(503, b"maintenance")
+        assert current.is_current(build) and not current.is_current("20260101T000000000000Z-aaaaaa")
+        seen = len(remote.seen)
         now[0] += 5.1
+        assert not current.is_current(build) and len(remote.seen) == seen  # stale, and asking fetches nothing
+        answers["record"] = Answer(503, b"maintenance")
         for _ in range(3):
             with pytest.raises(RemoteStoreError, match="HTTP 503"):
                 current.get()

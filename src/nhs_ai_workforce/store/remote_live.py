@@ -117,6 +117,14 @@ class RemoteCurrentStore:
         """Is ``build`` the publication served (as last read)?"""
         return self.build_id == build
 
+    def is_current(self, build: str) -> bool:
+        """Is ``build`` the publication served, read less than the refresh interval ago? (No I/O.)"""
+        try:
+            live = self._fresh()
+        except StoreError:
+            return False
+        return live is not None and live.publication.id == build
+
     # -- inside
 
     def _current(self) -> _Live:

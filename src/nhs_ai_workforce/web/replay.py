@@ -75,12 +75,13 @@ class Recording:
 class Replay:
     """The recordings of one server process, keyed by the request's bytes.
 
-    ``live_build`` answers the id of the build live now (``None``: none, or it cannot be told),
-    ``trusted_proxy`` says whether a peer's ``X-Forwarded-For`` may be believed.
+    ``is_live`` says whether a build is live now, from what the process can check without fetching
+    or opening anything (it runs in the I/O thread); ``trusted_proxy`` whether a peer's
+    ``X-Forwarded-For`` may be believed.
     """
 
-    def __init__(self, live_build: Callable[[], str | None], *, max_bytes: int, trusted_proxy: bool = False) -> None:
-        self.live_build = live_build
+    def __init__(self, is_live: Callable[[str], bool], *, max_bytes: int, trusted_proxy: bool = False) -> None:
+        self.is_live = is_live
         self.max_bytes = max_bytes
         self.trusted_proxy = trusted_proxy
         self.replayed = self.recorded = 0
@@ -97,10 +98,10 @@ class Replay:
         if self.trusted_proxy and peer != recording.peer:
             return None
         try:
-            live = self.live_build()
+            live = self.is_live(recording.build)
         except Exception:  # noqa: BLE001 - no store, or it cannot be read: let the app say so
-            live = None
-        if live != recording.build:
+            live = False
+        if not live:
             self._forget(request)
             return None
         with self._lock:

@@ -43,8 +43,8 @@ class AppState:
         object.__setattr__(self, "scans", LexMemo(ProjectNamespaces(self.settings.base).prefixes()))
         replay = None
         if self.settings.replay_mb > 0:
-            store = self.store
-            replay = Replay(lambda: store.snapshot()[1], max_bytes=self.settings.replay_mb * 1024 * 1024,
+            live = self.store.is_current if isinstance(self.store, RemoteCurrentStore) else self.store.is_live
+            replay = Replay(live, max_bytes=self.settings.replay_mb * 1024 * 1024,
                             trusted_proxy=bool(self.settings.trusted_proxy))
         object.__setattr__(self, "replay", replay)
 
