@@ -15,7 +15,9 @@ def test_health_reports_the_live_build(settings, built_store):
     client = create_app({"SETTINGS": settings}).test_client()
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "build": built_store.name}
+    assert response.get_json() == {"status": "ok", "build": built_store.name,
+                                   "replay": {"recorded": 0, "replayed": 0}}
+    assert "replay" not in create_app({"SETTINGS": settings.with_(replay_mb=0)}).test_client().get("/health").get_json()
 
 
 def test_health_is_503_without_a_store(settings):
