@@ -263,3 +263,8 @@ def test_aiwf_serve_replays_kept_answers_and_never_across_a_build_swap(tmp_path:
         assert len(logged) == 7
         with urlopen(f"{server.origin}/health") as response:
             assert json.load(response)["replay"] == {"recorded": 1, "replayed": 2}
+        page = b"GET /doc/initiative/topol-review HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/turtle\r\n\r\n"
+        first, second = exchange(server.port, page, page)
+        assert without_date(first) == without_date(second) and b"topol-review" in body_of(first)
+        with urlopen(f"{server.origin}/health") as response:
+            assert json.load(response)["replay"] == {"recorded": 2, "replayed": 3}

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from flask import request
 
 from ..store.answers import Answer, answer_key
+from . import replay
 from .state import state
 
 __all__ = ["made_once"]
@@ -25,7 +26,9 @@ def made_once(kind: str, media_type: str, make: Callable[[ox.Store], bytes], *pa
     """The bytes ``make(store)`` renders from the live build for this request, made once per build.
 
     ``kind`` names what is made (``document``, ``charts``); ``parts`` are whatever else the bytes
-    depend on beyond the base, the mount point, the path and ``media_type``.
+    depend on beyond the base, the mount point, the path and ``media_type``. The response is
+    marked replayable for the build (:func:`.replay.mark`): the view must make it from these bytes
+    and the request alone.
     """
     app = state()
     store, build = app.store.snapshot()
@@ -33,4 +36,5 @@ def made_once(kind: str, media_type: str, make: Callable[[ox.Store], bytes], *pa
     answer = app.answers.get(build, key)  # None when the cache is off
     if answer is None:
         answer = app.answers.put(build, key, make(store), media_type)
+    replay.mark(request.environ, answer.build)
     return answer
