@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -211,6 +212,8 @@ def bench_dataset(
         for server in live:
             server.sample_memory("end")
             startup[server.name].update(memory=server.memory, processes=server.describe())
+            if server.name == "aiwf":
+                startup[server.name]["replay"] = replay_counts(server)
     finally:
         for server in servers:
             server.stop()
@@ -218,6 +221,19 @@ def bench_dataset(
                 RUNNING.remove(server)
     statuses = {s.name: access_log_statuses(s.log) for s in servers if s.name == "aiwf" and s.log.exists()}
     return {"rows": rows, "startup": startup, "load": (load_before, os.getloadavg()), "statuses": statuses}
+
+
+def replay_counts(server) -> dict | None:
+    """What ``aiwf serve``'s server process says in ``/health`` of the responses it recorded and
+    replayed from its I/O thread (``web/replay.py``), if it says."""
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
+    try:
+        connection.request("GET", "/health")
+        return json.loads(connection.getresponse().read()).get("replay")
+    except (OSError, ValueError):
+        return None
+    finally:
+        connection.close()
 
 
 _ACCESS_STATUS = re.compile(r'" (\d{3}) ')

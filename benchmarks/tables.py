@@ -208,6 +208,10 @@ def print_dataset(title: str, result: dict, queries: list[str], servers: list[st
                     say(f"WARNING: {server} answered a cold text from its cache: the cold mix is not cold for it")
     for server, counts in result.get("statuses", {}).items():
         say(f"{server} access log, POST responses by status: " + ", ".join(f"{k} x {v}" for k, v in counts.items()))
+        replay = result["startup"].get(server, {}).get("replay")
+        if replay:
+            say(f"{server} /health at the end: {replay['recorded']} responses recorded, "
+                f"{replay['replayed']} replayed from the I/O thread (web/replay.py)")
     for row in failed:
         say(f"  FAILED {row.server} {row.query} ({row.mix}): {row.results}")
     mismatches = []
