@@ -14,6 +14,10 @@ holds a socket, never a thread. On top of waitress's idle timeout this adds dead
 
 Errors waitress answers itself use the app's JSON error shape, and are access-logged too.
 
+A request whose bytes equal an earlier one's, answered from what is kept for the live build, is
+answered again from the I/O thread with the response recorded then (:mod:`.replay`), before any
+request thread or the app sees it.
+
 On ``SIGTERM`` (:func:`run`) the process stops gracefully, as nginx's ``quit`` does: it accepts
 the connections already waiting in the listen queue and closes its listening sockets; it answers
 every request it has read, is reading or finds waiting on a connection, saying

@@ -18,6 +18,8 @@ What :func:`serve` sets up:
   (``AIWF_MAX_CONNECTIONS``), so slow or stalled clients hold sockets, never threads;
 - in each process a pool of killable query processes (:mod:`nhs_ai_workforce.sparql.pool`),
   started as the process boots and shut down when it exits;
+- in each process the responses it replays to repeated requests from its I/O thread
+  (:mod:`.replay`; ``AIWF_REPLAY_MB``);
 - one access-log line per request on stdout (with the time taken in ms), errors on stderr;
 - request bodies up to ``max_request_bytes`` (413) and heads up to that plus 16 KiB (431);
 - a graceful shutdown on ``SIGTERM``/``SIGINT``: the port stops accepting, every request already
