@@ -35,11 +35,12 @@ class App:
     def __init__(self) -> None:
         self.calls = 0
         self.build: str | None = "b1"
+        self.padding = 0
 
     def __call__(self, environ, start_response):
         self.calls += 1
         mark(environ, self.build if environ.get("PATH_INFO") != "/unmarked" else None)
-        body = f"answer {self.calls} to {environ.get('HTTP_ACCEPT', '-')}".encode()
+        body = f"answer {self.calls} to {environ.get('HTTP_ACCEPT', '-')}".encode() + b"." * self.padding
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -148,6 +149,28 @@ def test_a_repeated_post_with_its_body_is_replayed(served, app):
     answers = exchange(served.port, post(b"ASK {}"), post(b"ASK {}"), post(b"ASK { }"), post(b"ASK {}"))
     assert [body_of(answer) for answer in answers] == [b"answer 1 to -", b"answer 1 to -", b"answer 2 to -",
                                                        b"answer 1 to -"]
+
+
+def held_bytes(outbuf) -> int:
+    """The bytes an output buffer holds in memory, sent or not (a waitress ``OverflowableBuffer``)."""
+    held = len(outbuf.strbuf)
+    if outbuf.buf is not None and hasattr(outbuf.buf.file, "getbuffer"):
+        held += outbuf.buf.file.getbuffer().nbytes
+    return held
+
+
+def test_replays_on_one_connection_do_not_pile_up_in_its_output_buffers(served, app):
+    big = request("/sparql?query=big")
+    app.padding = 64 * 1024
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        stream = sock.makefile("rb")
+        for _ in range(100):
+            sock.sendall(big)
+            assert len(body_of(read_response(stream))) > app.padding
+        (channel,) = served.server.active_channels.values()
+        with channel.outbuf_lock:
+            assert sum(held_bytes(outbuf) for outbuf in channel.outbufs) < 4 * app.padding
+    assert app.calls == 1
 
 
 def test_any_difference_in_the_request_bytes_reaches_the_app(served, app):

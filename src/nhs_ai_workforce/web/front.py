@@ -40,6 +40,7 @@ from collections.abc import Callable
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
+from waitress.buffers import OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
@@ -196,6 +197,9 @@ class _Channel(HTTPChannel):
         started = time.monotonic()
         payload = recording.response(self.server.replay.date())
         with self.outbuf_lock:
+            if self.current_outbuf_count:  # a buffer per response, as waitress does: a sent one is freed
+                self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
+                self.current_outbuf_count = 0
             self.outbufs[-1].append(payload)
             self.current_outbuf_count += len(payload)
             self.total_outbufs_len += len(payload)
