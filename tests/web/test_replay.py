@@ -25,7 +25,7 @@ from conftest import numbered_store
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.web import front
 from nhs_ai_workforce.web.accesslog import AccessLog
-from nhs_ai_workforce.web.replay import Recording, Replay, mark
+from nhs_ai_workforce.web.replay import MAX_RESPONSE_BYTES, Recording, Replay, mark
 from servers import started_server
 
 
@@ -171,6 +171,12 @@ def test_replays_on_one_connection_do_not_pile_up_in_its_output_buffers(served, 
         with channel.outbuf_lock:
             assert sum(held_bytes(outbuf) for outbuf in channel.outbufs) < 4 * app.padding
     assert app.calls == 1
+
+
+def test_a_response_over_the_recording_limit_is_never_replayed(served, app):
+    app.padding = MAX_RESPONSE_BYTES
+    answers = exchange(served.port, request(), request())
+    assert [body_of(answer)[:22] for answer in answers] == [b"answer 1 to text/plain", b"answer 2 to text/plain"]
 
 
 def test_any_difference_in_the_request_bytes_reaches_the_app(served, app):

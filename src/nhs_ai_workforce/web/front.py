@@ -50,7 +50,7 @@ from waitress.utilities import Error
 from ..core.errors import ServiceError
 from .accesslog import AccessLog, line, request_line, write
 from .errors import error_body
-from .replay import ENVIRON_KEY, Recording, Replay
+from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay
 
 __all__ = ["HEAD_ALLOWANCE", "adjustments", "run"]
 
@@ -127,20 +127,26 @@ class _Task(WSGITask):
 
     sent_head: bytes | None = None
     sent_body: list[bytes] | None = None
+    sent_size = 0
 
     def build_response_header(self) -> bytes:
         channel = self.channel
         if channel.server.stopping and not channel.more_waiting():
             self.request.headers["CONNECTION"] = "close"  # waitress then closes after this response
         head = super().build_response_header()
-        if self.request.raw is not None and channel.server.replay is not None:
-            self.sent_head, self.sent_body = head, []
+        marked = ENVIRON_KEY in (self.environ or {})  # the app has run: a streamed body (a dump) is never marked
+        if marked and self.request.raw is not None and channel.server.replay is not None:
+            self.sent_head, self.sent_body, self.sent_size = head, [], len(head)
         return head
 
     def write(self, data: bytes) -> None:
         super().write(data)
         if self.sent_body is not None and data:
-            self.sent_body.append(data)
+            self.sent_size += len(data)
+            if self.sent_size > MAX_RESPONSE_BYTES:
+                self.sent_head = self.sent_body = None  # too large to record: hold none of it
+            else:
+                self.sent_body.append(data)
 
     def service(self) -> None:
         super().service()
@@ -148,10 +154,10 @@ class _Task(WSGITask):
             self._record()
 
     def _record(self) -> None:
-        environ = self.environ or {}
+        environ = self.environ
         build = environ.get(ENVIRON_KEY)
         body = b"".join(self.sent_body)
-        if (build is None or self.close_on_finish or self.chunked_response
+        if (self.close_on_finish or self.chunked_response
                 or self.request.command not in ("GET", "POST") or self.status[:3] not in ("200", "304")
                 or len(body) != self.content_bytes_written):
             return
