@@ -48,7 +48,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import Error
 
 from ..core.errors import ServiceError
-from .accesslog import AccessLog, line, request_line, write
+from .accesslog import AccessLog, line, write
 from .errors import error_body
 from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay
 
@@ -154,19 +154,10 @@ class _Task(WSGITask):
             self._record()
 
     def _record(self) -> None:
-        environ = self.environ
-        build = environ.get(ENVIRON_KEY)
-        body = b"".join(self.sent_body)
-        if (self.close_on_finish or self.chunked_response
-                or self.request.command not in ("GET", "POST") or self.status[:3] not in ("200", "304")
-                or len(body) != self.content_bytes_written):
-            return
-        recording = Recording.of(
-            self.sent_head, body, build=build, status=self.status[:3], request_line=request_line(environ),
-            referer=environ.get("HTTP_REFERER", ""), agent=environ.get("HTTP_USER_AGENT", ""),
-            peer=self.channel.addr[0], remote=environ.get("REMOTE_ADDR", ""))
-        if recording is not None:
-            self.channel.server.replay.record(self.request.raw, recording)
+        if not (self.close_on_finish or self.chunked_response or self.request.command not in ("GET", "POST")
+                or self.status[:3] not in ("200", "304")):
+            self.channel.server.replay.record_sent(self.request.raw, self.sent_head, b"".join(self.sent_body),
+                                                   self.content_bytes_written, self.environ, self.channel.addr[0])
 
 
 def _bytes_waiting(sock: socket.socket | None) -> bool:

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
 
+from .accesslog import request_line
+
 __all__ = ["ENVIRON_KEY", "Recording", "Replay", "mark"]
 
 #: The WSGI environ key in which the app leaves the id of the build a response was made from.
@@ -125,6 +127,19 @@ class Replay:
             while self._bytes > self.max_bytes:
                 key, dropped = self._recordings.popitem(last=False)
                 self._bytes -= len(key) + len(dropped.head) + len(dropped.rest)
+
+    def record_sent(self, request: bytes, head: bytes, body: bytes, written: int, environ: dict, peer: str) -> None:
+        """Record a response sent whole (``written`` body bytes, as waitress counted them) for
+        ``request``, if the app marked it (:func:`mark`)."""
+        build = environ.get(ENVIRON_KEY)
+        if build is None or len(body) != written:
+            return
+        recording = Recording.of(
+            head, body, build=build, status=head[9:12].decode("latin-1"), request_line=request_line(environ),
+            referer=environ.get("HTTP_REFERER", ""), agent=environ.get("HTTP_USER_AGENT", ""), peer=peer,
+            remote=environ.get("REMOTE_ADDR", ""))
+        if recording is not None:
+            self.record(request, recording)
 
     def _forget(self, request: bytes) -> None:
         with self._lock:
