@@ -73,6 +73,10 @@ class Recording:
     def response(self, date: bytes) -> bytes:
         return self.head + date + self.rest
 
+    def held(self, request: bytes) -> int:
+        """The bytes this recording and its request key hold."""
+        return len(request) + len(self.head) + len(self.rest)
+
 
 class Replay:
     """The recordings of one server process, keyed by the request's bytes.
@@ -114,19 +118,19 @@ class Replay:
 
     def record(self, request: bytes, recording: Recording) -> None:
         """Keep ``recording`` for ``request`` (unless it is too large), dropping the least recently used."""
-        size = len(request) + len(recording.head) + len(recording.rest)
+        size = recording.held(request)
         if size > min(self.max_bytes, MAX_RESPONSE_BYTES):
             return
         with self._lock:
             old = self._recordings.pop(request, None)
             if old is not None:
-                self._bytes -= len(request) + len(old.head) + len(old.rest)
+                self._bytes -= old.held(request)
             self._recordings[request] = recording
             self._bytes += size
             self.recorded += 1
             while self._bytes > self.max_bytes:
                 key, dropped = self._recordings.popitem(last=False)
-                self._bytes -= len(key) + len(dropped.head) + len(dropped.rest)
+                self._bytes -= dropped.held(key)
 
     def record_sent(self, request: bytes, head: bytes, body: bytes, written: int, environ: dict, peer: str) -> None:
         """Record a response sent whole (``written`` body bytes, as waitress counted them) for
@@ -145,7 +149,7 @@ class Replay:
         with self._lock:
             old = self._recordings.pop(request, None)
             if old is not None:
-                self._bytes -= len(request) + len(old.head) + len(old.rest)
+                self._bytes -= old.held(request)
 
     def date(self) -> bytes:
         """The ``Date`` value for a response sent now (formatted once a second)."""
