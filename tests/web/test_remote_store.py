@@ -418,10 +418,10 @@ def test_the_record_is_read_at_most_once_per_interval_and_a_failure_is_held_brie
         now[0] += 5.1
         second, build = current.snapshot()
         assert second is not first and build == "20260101T000000000001Z-bbbbbb" and current.is_live(build)
-        assert current.is_current(build) and not current.is_current("20260101T000000000000Z-aaaaaa")
+        assert current.is_live(build) and not current.is_live("20260101T000000000000Z-aaaaaa")
         seen = len(remote.seen)
         now[0] += 5.1
-        assert not current.is_current(build) and len(remote.seen) == seen  # stale, and asking fetches nothing
+        assert not current.is_live(build) and len(remote.seen) == seen  # stale, and asking fetches nothing
         answers["record"] = Answer(503, b"maintenance")
         for _ in range(3):
             with pytest.raises(RemoteStoreError, match="HTTP 503"):

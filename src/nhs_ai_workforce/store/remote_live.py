@@ -114,11 +114,8 @@ class RemoteCurrentStore:
         return live.publication if live else None
 
     def is_live(self, build: str) -> bool:
-        """Is ``build`` the publication served (as last read)?"""
-        return self.build_id == build
-
-    def is_current(self, build: str) -> bool:
-        """Is ``build`` the publication served, read less than the refresh interval ago? (No I/O.)"""
+        """Is ``build`` the publication served, as read less than the refresh interval ago? Asks the
+        remote nothing (the front end's I/O thread calls it): a record read longer ago counts as stale."""
         try:
             live = self._fresh()
         except StoreError:

@@ -26,7 +26,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import formatdate
+
+from waitress.utilities import build_http_date
 
 from .accesslog import request_line
 
@@ -155,5 +156,5 @@ class Replay:
         """The ``Date`` value for a response sent now (formatted once a second)."""
         second = int(time.time())
         if self._date[0] != second:
-            self._date = (second, formatdate(second, usegmt=True).encode("latin-1"))
+            self._date = (second, build_http_date(second).encode("latin-1"))
         return self._date[1]

@@ -43,8 +43,7 @@ class AppState:
         object.__setattr__(self, "scans", LexMemo(ProjectNamespaces(self.settings.base).prefixes()))
         replay = None
         if self.settings.replay_mb > 0:
-            live = self.store.is_current if isinstance(self.store, RemoteCurrentStore) else self.store.is_live
-            replay = Replay(live, max_bytes=self.settings.replay_mb * 1024 * 1024,
+            replay = Replay(self.store.is_live, max_bytes=self.settings.replay_mb * 1024 * 1024,
                             trusted_proxy=bool(self.settings.trusted_proxy))
         object.__setattr__(self, "replay", replay)
 
