@@ -209,6 +209,16 @@ class Server:
 RUNNING: list[Server] = []
 
 
+def launch(server: Server) -> None:
+    """Start ``server`` on a free port (its command's ``{host}`` and ``{port}`` filled in), and
+    list it in :data:`RUNNING` so that :func:`stop_all` ends it."""
+    server.port = free_port()
+    server.command = [part.format(host=HOST, port=server.port) for part in server.command]
+    server.env["PORT"] = str(server.port)
+    RUNNING.append(server)
+    server.start()
+
+
 def stop_all() -> None:
     for server in list(RUNNING):
         server.stop()

@@ -59,7 +59,7 @@ from clients import (
     run_tag,
     wrk_load,
 )
-from peers import BENCH_BIN, HERE, PROJECT, PROJECT_BIN, RUNNING, SERVERS, Server, free_port, servers_for, stop_all
+from peers import BENCH_BIN, HERE, PROJECT, PROJECT_BIN, RUNNING, SERVERS, Server, launch, servers_for, stop_all
 from tables import Row, print_dataset, print_targets, say
 
 SLOW_FIRST_ANSWER_S = 0.25  # above this, the Python client drives the server instead of wrk
@@ -188,12 +188,8 @@ def bench_dataset(
     load_before = os.getloadavg()
     try:
         for server in servers:
-            server.port = free_port()
-            server.command = [part.format(host=HOST, port=server.port) for part in server.command]
-            server.env["PORT"] = str(server.port)
+            launch(server)
             say.note(f"{dataset}: starting {server.name} on port {server.port}")
-            RUNNING.append(server)
-            server.start()
             try:
                 ready = server.wait_ready(ready_timeouts.get(server.name, 120))
                 server.load(timeout=max(900.0, opts.timeout))
