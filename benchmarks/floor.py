@@ -1,8 +1,9 @@
 """How cheap can a cold answer be in Python here? The floors under ``aiwf serve``'s cold mix.
 
-Starts, one at a time, the tiny servers of ``floor_server.py`` (a constant answer from plain WSGI
-and from Flask; a query run in one of two in-memory query processes, from plain WSGI and from
-Flask) and ``aiwf serve`` itself, all on waitress, and loads each with ``wrk``'s cold mix of one
+Starts, one at a time, the tiny servers of ``floor_server.py`` (a constant answer from the
+standard library's event loop, from plain WSGI on waitress and from Flask on waitress; and the
+same three with the query run in one of two in-memory query processes) and ``aiwf serve`` itself
+(Flask on waitress), and loads each with ``wrk``'s cold mix of one
 query (every request a distinct text, as in ``run.py``) at 4 keep-alive connections. It prints
 answers per second, the CPU time per answer of the whole process tree and of its busiest process
 (the one a server's speed is bound by on two cores), and the fixed time per answer,
@@ -37,7 +38,7 @@ from clients import HOST, load_queries, wrk_load
 from peers import PROJECT, PROJECT_BIN, RUNNING, Server, launch, prepare_aiwf_store, stop_all
 
 HERE = Path(__file__).resolve().parent
-MODES = ["wsgi", "flask", "wsgi+query", "flask+query", "aiwf"]
+MODES = ["asyncio", "wsgi", "flask", "asyncio+query", "wsgi+query", "flask+query", "aiwf"]
 CORES = 2
 #: Issue 14's cold-mix targets: (dataset, peer, [(0: the mix total | 1: the geometric mean, bar)]).
 TARGETS = [("real graph", "oxigraph", [(0, 1.0), (1, 0.6)]), ("synthetic graph", "oxigraph-mem", [(0, 1.0)])]
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
         lines.append(text)
 
-    say("# The floor of a cold answer in Python: tiny servers on waitress against aiwf serve")
+    say("# The floor of a cold answer in Python: tiny servers (event loop, waitress) against aiwf serve")
     say(f"# {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}; {os.cpu_count()} cores shared with wrk; "
         f"load average {os.getloadavg()[0]:.2f}; cold mix of {query.name}, 4 connections, "
         f"best of {opts.runs} x {opts.seconds:g} s")
