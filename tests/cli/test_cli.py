@@ -156,7 +156,8 @@ def test_serve_answers_sparql_over_http(settings, built_store):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        assert health == {"status": "ok", "build": built_store.name, "replay": {"recorded": 0, "replayed": 0}}
+        assert health == {"status": "ok", "build": built_store.name, "replay": {"recorded": 0, "replayed": 0},
+                          "lane": {"answered": 0, "handed": 0}}
         url = f"{base}/sparql?" + urllib.parse.urlencode({"query": COUNT})
         request = urllib.request.Request(url, headers={"Accept": "text/csv"})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -1,4 +1,4 @@
-"""The link between a server process and its query processes (core/processes.py ``Channel``)."""
+"""The link between a server process and its query processes (core/channel.py ``Channel``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from nhs_ai_workforce.core.processes import channel_pair
+from nhs_ai_workforce.core.channel import channel_pair
 
 
 def test_messages_sent_back_to_back_arrive_whole_and_in_order():
@@ -33,3 +33,13 @@ def test_poll_waits_for_a_message_and_recv_ends_when_the_other_end_closes():
     other.close()
     with pytest.raises(OSError):
         other.poll(0)
+
+
+def test_a_message_read_ahead_is_ready_without_waiting():
+    one, other = channel_pair()
+    one.send("first")
+    one.send("second")  # both wait in the socket when the first is read: one read takes both
+    assert other.recv() == "first"
+    assert other.poll(0)
+    assert other.recv() == "second"
+    assert not other.poll(0)

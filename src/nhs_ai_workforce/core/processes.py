@@ -31,11 +31,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
-import select
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
@@ -44,20 +41,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .channel import Channel, lifeline
+
 if TYPE_CHECKING:
     from subprocess import Popen
 
 __all__ = [
     "ADDRESS_HEADROOM_MB",
     "STACK_BYTES",
-    "Channel",
     "Child",
     "Launched",
     "ProcessTimedOut",
     "in_child",
     "interpreter_environment",
     "launch",
-    "lifeline",
     "limit_memory",
     "query_allocator",
     "resident_mb",
@@ -136,11 +133,19 @@ def resident_mb(pid: int) -> float | None:
     try:
         fd = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
         try:
-            fields = os.read(fd, 256).split()
+            return _anonymous_mb(os.read(fd, 256))
         finally:
             os.close(fd)
+    except OSError:
+        return None
+
+
+def _anonymous_mb(statm: bytes) -> float | None:
+    """``RssAnon`` in MB from the text of ``/proc/{pid}/statm`` (resident less shared pages)."""
+    try:
+        fields = statm.split()
         return (int(fields[1]) - int(fields[2])) * _PAGE_BYTES / (1024 * 1024)
-    except (OSError, ValueError, IndexError):
+    except (ValueError, IndexError):
         return None
 
 
@@ -181,64 +186,6 @@ def in_child(lifeline: Channel, target: Callable[..., None], *args: Any) -> None
 #: lifeline on fd ``argv[2]``. Only this module and the work's own module are imported.
 _ENTRY = ("import sys; from nhs_ai_workforce.core.processes import _launched; "
           "_launched(int(sys.argv[1]), int(sys.argv[2]))")
-
-
-class Channel:
-    """Pickled messages over a socket, each after its length: one end of a parent's link to a
-    child (``multiprocessing.connection`` does the same, but a query process would pay 2 MB to
-    import it). ``recv`` raises ``EOFError`` once the other end has closed, ``OSError`` once this
-    one has."""
-
-    _HEADER = struct.Struct("!Q")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    def send(self, message: object) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self._sock.sendall(self._HEADER.pack(len(data)))
-        self._sock.sendall(data)
-
-    def recv(self) -> Any:
-        (size,) = self._HEADER.unpack(self._exactly(self._HEADER.size))
-        return pickle.loads(self._exactly(size))  # noqa: S301 - from our own parent or child
-
-    def poll(self, timeout: float = 0.0) -> bool:
-        """Is a message (or the end) there to read, waiting up to ``timeout`` seconds?"""
-        fd = self._sock.fileno()
-        if fd < 0:
-            raise OSError("the channel is closed")
-        watch = select.poll()  # not select(): a server process may hold more than 1,024 descriptors
-        watch.register(fd, select.POLLIN)
-        return bool(watch.poll(max(0, int(timeout * 1000))))
-
-    def close(self) -> None:
-        self._sock.close()
-
-    def _exactly(self, size: int) -> bytes:
-        buffer = bytearray(size)
-        view, got = memoryview(buffer), 0
-        while got < size:
-            count = self._sock.recv_into(view[got:])
-            if not count:
-                raise EOFError("the other end closed the channel")
-            got += count
-        return bytes(buffer)
-
-
-def channel_pair() -> tuple[Channel, Channel]:
-    """Two connected ends."""
-    one, other = socket.socketpair()
-    return Channel(one), Channel(other)
-
-
-def lifeline() -> tuple[Channel, Channel]:
-    """A link whose one end children watch (:func:`in_child`) and whose other end only the parent
-    holds and never writes to: ``(the children's end, the parent's end)``."""
-    return channel_pair()
 
 
 class Launched:
@@ -337,6 +284,20 @@ class Child:
     exitcode: int | None = None
     stopped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: ``/proc/{pid}/statm``, opened by :meth:`resident_mb` and closed by :func:`stop`.
+    statm: int | None = None
+
+    def resident_mb(self) -> float | None:
+        """:func:`resident_mb` of the child with one ``pread`` on a descriptor kept open."""
+        with self.lock:
+            try:
+                if self.statm is None:
+                    if self.stopped:
+                        return None
+                    self.statm = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY | os.O_CLOEXEC)
+                return _anonymous_mb(os.pread(self.statm, 256, 0))
+            except OSError:
+                return None
 
 
 def stop(child: Child) -> int | None:
@@ -347,6 +308,10 @@ def stop(child: Child) -> int | None:
         child.stopped = True
         with contextlib.suppress(OSError):
             child.conn.close()
+        if child.statm is not None:
+            with contextlib.suppress(OSError):
+                os.close(child.statm)
+            child.statm = None
         if child.process.exitcode is None:
             with contextlib.suppress(OSError):
                 child.process.kill()

@@ -24,18 +24,19 @@ Everything is decided under one lock in a few microseconds; a client over its sh
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..core.errors import ServiceError, Unavailable
 
-__all__ = ["FULL_QUEUE_WAIT_S", "TOO_MANY_STATUS", "Admission"]
+__all__ = ["FULL_QUEUE_WAIT_S", "TOO_MANY_STATUS", "Admission", "Ticket", "client_key"]
 
 #: How long a request may wait for a place when the whole queue is full (never past the time
 #: limit): under a burst of quick queries a place frees within milliseconds, so a short wait
@@ -48,11 +49,15 @@ TOO_MANY_STATUS = 429
 
 
 @dataclass(eq=False)
-class _Ticket:
+class Ticket:
+    """A request's place: waiting, then granted a slot until it leaves."""
+
     client: str | None
     seq: int
     granted: bool = False
     event: threading.Event = field(default_factory=threading.Event)
+    #: Called (under the admission's lock: it must be quick) when a waiting ticket is granted.
+    on_grant: Callable[[], None] | None = None
 
 
 class Admission:
@@ -69,7 +74,7 @@ class Admission:
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)  # notified when a place in the queue frees
         self._running: Counter[str | None] = Counter()
-        self._waiting: list[_Ticket] = []
+        self._waiting: list[Ticket] = []
         self._served: dict[str | None, int] = {}
         self._order = itertools.count()
 
@@ -92,13 +97,44 @@ class Admission:
         finally:
             self._leave(ticket)
 
+    def enter_nowait(self, client: str | None, on_grant: Callable[[], None]) -> Ticket:
+        """A ticket at once, without waiting: granted now, or waiting in the queue (then
+        ``on_grant()`` is called when a slot is granted to it). Raises at once where
+        :meth:`slot` would refuse (it would also wait a moment for room in a full queue)."""
+        with self._lock:
+            ticket = Ticket(client, next(self._order))
+            self._waiting.append(ticket)
+            self._dispatch()
+            if not ticket.granted:
+                self._waiting.remove(ticket)
+                refusal = self._refusal(client)
+                if refusal is not None:
+                    raise refusal
+                ticket.on_grant = on_grant  # only for a later grant: this one the caller sees
+                self._waiting.append(ticket)
+            return ticket
+
+    def cancel(self, ticket: Ticket) -> ServiceError | None:
+        """Give up a ticket that has waited too long: the 503 :meth:`slot` gives then, or ``None``
+        if it was granted meanwhile (it must then :meth:`leave`)."""
+        with self._lock:
+            if ticket.granted:
+                return None
+            self._waiting.remove(ticket)
+            self._space.notify_all()
+            return self._busy(f"no query slot came free within {self.wait_s:g} s")
+
+    def leave(self, ticket: Ticket) -> None:
+        """Free a granted ticket's slot."""
+        self._leave(ticket)
+
     # -- inside
 
-    def _enter(self, client: str | None) -> _Ticket:
+    def _enter(self, client: str | None) -> Ticket:
         deadline = time.monotonic() + min(FULL_QUEUE_WAIT_S, self.wait_s)
         with self._lock:
             while True:
-                ticket = _Ticket(client, next(self._order))
+                ticket = Ticket(client, next(self._order))
                 self._waiting.append(ticket)
                 self._dispatch()
                 if ticket.granted:
@@ -142,7 +178,7 @@ class Admission:
     def _retry_after(self) -> int:
         return max(1, min(self.retry_s, math.ceil(self.wait_s)))
 
-    def _leave(self, ticket: _Ticket) -> None:
+    def _leave(self, ticket: Ticket) -> None:
         with self._lock:
             self._running[ticket.client] -= 1
             if self._running[ticket.client] <= 0:
@@ -165,4 +201,31 @@ class Admission:
                         del self._served[stale]
             chosen.granted = True
             chosen.event.set()
+            if chosen.on_grant is not None:
+                chosen.on_grant()
             self._space.notify_all()
+
+
+def client_key(address: str | None) -> str | None:
+    """The client a query is counted against: its IP address, an IPv6 one by its ``/64``.
+
+    The address is the connection's peer (``REMOTE_ADDR``). Behind a reverse proxy that is
+    the proxy, so every client would share one share: the operator names the proxy
+    (``AIWF_TRUSTED_PROXY``) and the server then takes the client from the proxy's
+    ``X-Forwarded-For``; the header is never believed from anyone else, since any client can
+    send it. One IPv6 host usually has a whole ``/64``, so that is one client.
+
+    >>> client_key("192.0.2.7"), client_key("2001:db8::1"), client_key("::ffff:192.0.2.7")
+    ('192.0.2.7', '2001:db8::/64', '192.0.2.7')
+    """
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address  # a Unix socket or another kind of peer: as given
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

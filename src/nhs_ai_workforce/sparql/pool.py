@@ -76,8 +76,9 @@ import weakref
 from collections import deque
 from dataclasses import replace
 
+from ..core.channel import lifeline
 from ..core.errors import BadRequest, ServiceError, Unavailable
-from ..core.processes import Child, launch, lifeline, query_allocator, resident_mb, stop, stop_all
+from ..core.processes import Child, launch, query_allocator, stop, stop_all
 from ..core.settings import Settings
 from .admission import Admission
 from .execution import QueryJob, QueryOutcome
@@ -270,27 +271,38 @@ class PooledExecutor:
 
     def _run_on(self, child: Child, job: QueryJob) -> QueryOutcome | None:
         """Run ``job`` on ``child``; ``None`` if the child was dead before it got it."""
+        if not self.send(child, job):
+            return None
+        try:
+            reply = self._await(child)
+        except (EOFError, OSError):
+            raise self.lost(child) from None
+        if reply is None:
+            raise self.timed_out(child)
+        return self.settle(child, reply)
+
+    # Each step of a job on a child, also taken one at a time by a caller that does not wait
+    # for the reply in a thread (the front end's I/O loop, :mod:`nhs_ai_workforce.web.lane`).
+
+    def try_take(self) -> Child | None:
+        """An idle child at once, or ``None``."""
+        with self._lock:
+            return self._ready.popleft() if self._ready and not self._closed else None
+
+    def send(self, child: Child, job: QueryJob) -> bool:
+        """Give ``job`` to ``child``; ``False`` (the child discarded) if it was dead."""
         try:
             child.conn.send(job)
         except (OSError, ValueError):
             self._discard(child)
-            return None
+            return False
         child.jobs += 1
-        try:
-            reply = self._await(child)
-        except (EOFError, OSError):
-            code = self._discard(child)
-            _log.warning("query process %d died (exit code %s) running a query; replaced", child.pid, code)
-            raise self._crashed(code) from None
-        if reply is None:
-            self._discard(child)
-            _log.warning("query timed out after %g s; killed its process %d", self.timeout_s, child.pid)
-            raise ServiceError(
-                504,
-                "Query timed out",
-                f"query timed out after {self.timeout_s:g} s and was stopped; narrow it or add LIMIT",
-            )
-        used = resident_mb(child.pid) if self.memory_mb else None
+        return True
+
+    def settle(self, child: Child, reply: tuple) -> QueryOutcome:
+        """The outcome of ``child``'s ``reply``; the child goes back to the pool, or is replaced
+        if it keeps a query's memory. Raises the reply's error."""
+        used = child.resident_mb() if self.memory_mb else None
         if used is not None and used - child.baseline > self.idle_mb:
             self._discard(child)  # do not let an idle child sit on a query's memory
         else:
@@ -299,6 +311,33 @@ class PooledExecutor:
         if kind == "ok":
             return payload
         raise _error(payload)
+
+    def lost(self, child: Child) -> ServiceError:
+        """The error for a child that died running its query (discarded and replaced)."""
+        code = self._discard(child)
+        _log.warning("query process %d died (exit code %s) running a query; replaced", child.pid, code)
+        return self._crashed(code)
+
+    def timed_out(self, child: Child) -> ServiceError:
+        """The error for a query past the time limit; its child is killed and replaced."""
+        self._discard(child)
+        _log.warning("query timed out after %g s; killed its process %d", self.timeout_s, child.pid)
+        return ServiceError(
+            504,
+            "Query timed out",
+            f"query timed out after {self.timeout_s:g} s and was stopped; narrow it or add LIMIT",
+        )
+
+    def over_memory(self, child: Child) -> float | None:
+        """The memory (MB) of ``child``'s running query if it is over its share, else ``None``."""
+        used = child.resident_mb() if self.memory_mb else None
+        return used if used is not None and used > self.memory_mb else None
+
+    def memory_error(self, child: Child, used: float) -> ServiceError:
+        """The error for a query found using ``used`` MB, over its share; its child is killed and replaced."""
+        self._discard(child)
+        _log.warning("a query used %.0f MB, over its %d MB; killed its process %d", used, self.memory_mb, child.pid)
+        return self._too_much_memory(used)
 
     def _await(self, child: Child) -> tuple | None:
         """The child's reply, ``None`` after the time limit; kills a child over its memory share."""
@@ -309,12 +348,9 @@ class PooledExecutor:
                 return None
             if child.conn.poll(min(WATCH_S, remaining) if self.memory_mb else remaining):
                 return child.conn.recv()
-            used = resident_mb(child.pid) if self.memory_mb else None
-            if used is not None and used > self.memory_mb:
-                self._discard(child)
-                _log.warning("a query used %.0f MB, over its %d MB; killed its process %d", used, self.memory_mb,
-                             child.pid)
-                raise self._too_much_memory(used)
+            used = self.over_memory(child)
+            if used is not None:
+                raise self.memory_error(child, used)
 
     def _too_much_memory(self, used: float) -> ServiceError:
         total = self.settings.query_memory_mb
@@ -389,7 +425,7 @@ class PooledExecutor:
             kind, _ = parent_end.recv()
             if kind != "ready":
                 raise RuntimeError(f"query child said {kind!r}")
-            child.baseline = resident_mb(child.pid) or 0.0
+            child.baseline = child.resident_mb() or 0.0
         except BaseException:
             stop(child)
             raise

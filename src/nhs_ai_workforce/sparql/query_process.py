@@ -15,9 +15,10 @@ import contextlib
 import os
 from dataclasses import replace
 
+from ..core.channel import Channel
 from ..core.errors import BadRequest, ServiceError, Unavailable
 from ..core.graphs import store_graphs
-from ..core.processes import ADDRESS_HEADROOM_MB, Channel, in_child, limit_memory
+from ..core.processes import ADDRESS_HEADROOM_MB, in_child, limit_memory
 from ..core.settings import Settings
 from .execution import execute
 from .guard import check_dataset, check_lexed

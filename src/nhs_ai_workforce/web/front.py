@@ -16,7 +16,8 @@ Errors waitress answers itself use the app's JSON error shape, and are access-lo
 
 A request whose bytes equal an earlier one's, answered from what is kept for the live build, is
 answered again from the I/O thread with the response recorded then (:mod:`.replay`), before any
-request thread or the app sees it.
+request thread or the app sees it; the common request for a query is answered from the I/O
+thread too, its query run by a query process meanwhile (:mod:`.lane`).
 
 On ``SIGTERM`` (:func:`run`) the process stops gracefully, as nginx's ``quit`` does: it accepts
 the connections already waiting in the listen queue and closes its listening sockets; it answers
@@ -50,7 +51,10 @@ from waitress.utilities import Error
 from ..core.errors import ServiceError
 from .accesslog import AccessLog, line, write
 from .errors import error_body
+from .lane import ENVIRON_KEY as LANE_KEY
+from .lane import Lane
 from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay
+from .stopping import stop
 
 __all__ = ["HEAD_ALLOWANCE", "adjustments", "run"]
 
@@ -61,8 +65,6 @@ TICK_S = 1
 #: How long a connection closed while stopping keeps reading (and discarding) what its client
 #: still sends, in seconds: a request already on its way meets the end of the stream, not a reset.
 LINGER_S = 1.0
-#: How often the stopping process checks its connections, in seconds.
-STOP_TICK_S = 0.1
 
 _TITLES = {400: "Bad request", 408: "Request timeout", 413: "Request too large",
            431: "Request head too large", 500: "Internal server error", 501: "Not implemented"}
@@ -153,6 +155,13 @@ class _Task(WSGITask):
         if self.sent_head is not None:
             self._record()
 
+    def get_environment(self) -> dict:
+        environ = super().get_environment()
+        result = getattr(self.request, "lane_result", None)  # what the lane had for it (:mod:`.lane`)
+        if result is not None:
+            environ[LANE_KEY] = result
+        return environ
+
     def _record(self) -> None:
         if not (self.close_on_finish or self.chunked_response or self.request.command not in ("GET", "POST")
                 or self.status[:3] not in ("200", "304")):
@@ -174,15 +183,20 @@ class _Channel(HTTPChannel):
     task_class = _Task
     #: While the server stops: when this connection, its sending side shut, is closed for good.
     lingering_until: float | None = None
+    #: The request the lane has in hand (:mod:`.lane`): until it is answered, nothing more is read.
+    lane_request = None
 
     def received(self, data: bytes) -> bool:
-        """Replay a recorded response to a request that is all of ``data`` (:mod:`.replay`), or parse it."""
-        replay = self.server.replay
-        if (replay is not None and self.request is None and not self.requests and not self.server.stopping
-                and not self.will_close and not self.close_when_flushed):
-            recording = replay.find(data, self.addr[0])
+        """Replay a recorded response to a request that is all of ``data`` (:mod:`.replay`), take it
+        into the lane (:mod:`.lane`), or parse it."""
+        replay, lane = self.server.replay, self.server.lane
+        if (self.request is None and not self.requests and not self.server.stopping and not self.will_close
+                and not self.close_when_flushed):
+            recording = replay.find(data, self.addr[0]) if replay is not None else None
             if recording is not None:
                 self._replay(recording)
+                return True
+            if lane is not None and lane.take(self, data):
                 return True
             with self.requests_lock:
                 if self.request is None and not self.requests:
@@ -192,7 +206,13 @@ class _Channel(HTTPChannel):
 
     def _replay(self, recording: Recording) -> None:
         started = time.monotonic()
-        payload = recording.response(self.server.replay.date())
+        self.send_response(recording.response(self.server.replay.date()))
+        remote = recording.remote if self.server.replay.trusted_proxy else self.addr[0]
+        write(line(remote, recording.request_line, recording.status, recording.size, recording.referer,
+                   recording.agent, (time.monotonic() - started) * 1000))
+
+    def send_response(self, payload: bytes) -> None:
+        """Send a whole response made in the I/O thread (a replay, the lane's)."""
         with self.outbuf_lock:
             if self.current_outbuf_count:  # a buffer per response, as waitress does: a sent one is freed
                 self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
@@ -201,9 +221,7 @@ class _Channel(HTTPChannel):
             self.current_outbuf_count += len(payload)
             self.total_outbufs_len += len(payload)
             self._flush_exception(self._flush_some)
-        remote = recording.remote if self.server.replay.trusted_proxy else self.addr[0]
-        write(line(remote, recording.request_line, recording.status, recording.size, recording.referer,
-                   recording.agent, (time.monotonic() - started) * 1000))
+        self.last_activity = time.time()
 
     def more_waiting(self) -> bool:
         """Whether another request follows the one being answered: read, being read, or sent."""
@@ -212,10 +230,10 @@ class _Channel(HTTPChannel):
     def idle(self) -> bool:
         """No request in hand, being read or waiting, and nothing left to send (the I/O thread asks)."""
         return not (self.requests or self.request is not None or self.total_outbufs_len
-                    or _bytes_waiting(self.socket))
+                    or self.lane_request is not None or _bytes_waiting(self.socket))
 
     def readable(self) -> bool:
-        return self.lingering_until is not None or super().readable()
+        return self.lingering_until is not None or (self.lane_request is None and super().readable())
 
     def writable(self) -> bool:
         return self.lingering_until is None and super().writable()
@@ -269,6 +287,8 @@ class Server(TcpWSGIServer):
     stopping = False
     #: The recorded responses replayed to repeated requests (:mod:`.replay`), if any.
     replay: Replay | None = None
+    #: Queries answered from the I/O thread (:mod:`.lane`), if any.
+    lane: Lane | None = None
 
     def __init__(self, app: Callable, sock: socket.socket, *, map: dict, dispatcher, adj: Adjustments,
                  header_timeout_s: float, body_timeout_s: float, limits: dict[str, int]) -> None:
@@ -282,7 +302,7 @@ class Server(TcpWSGIServer):
         """Close idle connections; answer 408 to late requests (waitress would just close them)."""
         clock, idle_since = time.monotonic(), now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
-            if channel.lingering_until is not None:
+            if channel.lingering_until is not None or channel.lane_request is not None:
                 continue
             if channel.request is not None:
                 self._expire(channel, clock)
@@ -355,8 +375,8 @@ class _Wakeup(wasyncore.dispatcher):
         self.sender.close()
 
 
-def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustments:
-    """waitress's settings for our limits and timeouts."""
+def adjustments(settings, sockets: list[socket.socket], threads: int, *, lane: bool = False) -> Adjustments:
+    """waitress's settings for our limits and timeouts (``lane``: queries are answered in the I/O thread)."""
     proxy = {}
     if settings.trusted_proxy:
         proxy = {"trusted_proxy": settings.trusted_proxy, "trusted_proxy_count": 1,
@@ -366,8 +386,9 @@ def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustm
         sockets=sockets,
         threads=threads,
         # waitress counts every entry of the socket map: besides the connections, each listening
-        # socket and its trigger, and the wake-up socket of run()
-        connection_limit=max(1, settings.max_connections) + 2 * len(sockets) + 1,
+        # socket and its trigger, the wake-up socket of run() and the lane's (a query process's
+        # socket waiting for its reply is not counted: connections then wait in the listen queue)
+        connection_limit=max(1, settings.max_connections) + 2 * len(sockets) + 1 + int(lane),
         channel_timeout=max(1, round(settings.header_timeout_s)),
         cleanup_interval=TICK_S,
         asyncore_use_poll=True,
@@ -379,11 +400,12 @@ def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustm
 
 
 def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, grace_s: float,
-        replay: Replay | None = None) -> None:
+        replay: Replay | None = None, lane: Lane | None = None) -> None:
     """Serve ``app`` on ``sockets`` until ``SIGTERM``, then stop gracefully (see the module
     docstring) within ``grace_s`` seconds and return. With ``replay``, responses the app marks
-    replayable are replayed to repeated requests (:mod:`.replay`)."""
-    adj = adjustments(settings, sockets, threads)
+    replayable are replayed to repeated requests (:mod:`.replay`); with ``lane``, queries are
+    answered from the I/O thread (:mod:`.lane`)."""
+    adj = adjustments(settings, sockets, threads, lane=lane is not None)
     socket_map: dict = {}
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
@@ -394,7 +416,9 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
         for sock in sockets
     ]
     for server in servers:
-        server.replay = replay
+        server.replay, server.lane = replay, lane
+    if lane is not None:
+        lane.attach(socket_map)
     stopping = threading.Event()
     wakeup = _Wakeup(socket_map)
     previous = signal.set_wakeup_fd(wakeup.sender.fileno(), warn_on_full_buffer=False)
@@ -402,44 +426,10 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=TICK_S, map=socket_map, use_poll=True, count=1)
-        _stop(servers, socket_map, time.monotonic() + grace_s)
+        stop(servers, socket_map, time.monotonic() + grace_s, tick_s=TICK_S)
     finally:
         signal.set_wakeup_fd(previous)
         wakeup.close()
+        if lane is not None:
+            lane.close()
         dispatcher.shutdown(cancel_pending=True, timeout=1)
-
-
-def _stop(servers: list[Server], socket_map: dict, deadline: float) -> None:
-    """Stop accepting, answer what is in hand, close every connection; cut off what is left at ``deadline``."""
-    for server in servers:
-        server.stopping = True
-    for server in servers:
-        server.stop_accepting()
-    next_tick = 0.0
-    while True:
-        now = time.monotonic()
-        if now >= next_tick:  # the deadlines of requests still arriving (the servers' own poll no longer runs)
-            next_tick = now + TICK_S
-            for server in servers:
-                server.maintenance(time.time())
-        if not _close_idle(servers, now) or now >= deadline:
-            break
-        wasyncore.loop(timeout=STOP_TICK_S, map=socket_map, use_poll=True, count=1)
-    for server in servers:  # the grace period is over
-        for channel in list(server.active_channels.values()):
-            channel.close_now()
-
-
-def _close_idle(servers: list[Server], now: float) -> bool:
-    """Close the connections with nothing in hand, end the lingering ones that are due; is any left?"""
-    left = False
-    for server in servers:
-        for channel in list(server.active_channels.values()):
-            if channel.lingering_until is not None:
-                if now >= channel.lingering_until:
-                    channel.close_now()
-                    continue
-            elif channel.idle():
-                channel.handle_close()  # lingers
-            left = True
-    return left

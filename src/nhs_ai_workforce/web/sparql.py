@@ -52,7 +52,6 @@ run to the next: those say ``Cache-Control: no-store`` and ``aiwf; fwd=bypass; d
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -63,13 +62,14 @@ from werkzeug.datastructures import MultiDict
 from ..core.errors import BadRequest, ServiceError
 from ..core.namespaces import ProjectNamespaces
 from ..sparql import service_description as sd
+from ..sparql.admission import client_key
 from ..sparql.execution import QueryJob, QueryOutcome
 from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
 from ..store.answers import answer_key
 from ..store.live import StoreError, modified_time
-from . import replay, sparql_page
+from . import lane, replay, sparql_page
 from .conditional import conditional
 from .reading import FORM, FORMAT_PARAMETERS, body_text, require_utf8, result_format, unsupported_type
 from .state import state
@@ -141,31 +141,6 @@ def read_request() -> ProtocolRequest:
     )
 
 
-def client_key(address: str | None) -> str | None:
-    """The client a query is counted against: its IP address, an IPv6 one by its ``/64``.
-
-    The address is the connection's peer (``REMOTE_ADDR``). Behind a reverse proxy that is
-    the proxy, so every client would share one share: the operator names the proxy
-    (``AIWF_TRUSTED_PROXY``) and the server then takes the client from the proxy's
-    ``X-Forwarded-For``; the header is never believed from anyone else, since any client can
-    send it. One IPv6 host usually has a whole ``/64``, so that is one client.
-
-    >>> client_key("192.0.2.7"), client_key("2001:db8::1"), client_key("::ffff:192.0.2.7")
-    ('192.0.2.7', '2001:db8::/64', '192.0.2.7')
-    """
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return address  # a Unix socket or another kind of peer: as given
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
-
-
 def _response(body: bytes, media_type: str) -> Response:
     response = Response(body, content_type=content_type(media_type))
     response.vary.add("Accept")
@@ -231,6 +206,11 @@ def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) 
         raise BadRequest(f"the 'query' parameter holds a SPARQL update, not a query; {READ_ONLY}", "Not a query")
     scans.remember(text, lexed)
     media_type = media_type_for(form)
+    handed = request.environ.get(lane.ENVIRON_KEY)  # the lane ran it already (:mod:`.lane`)
+    if isinstance(handed, ServiceError):
+        raise handed
+    if handed is not None:
+        return handed
     cache = app.answers
     key = None
     if not lexed.volatile:

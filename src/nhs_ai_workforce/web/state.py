@@ -17,6 +17,7 @@ from ..sparql.lexer import LexMemo
 from ..store.answers import AnswerCache
 from ..store.live import CurrentStore
 from ..store.remote_live import RemoteCurrentStore
+from .lane import Lane, fits
 from .replay import Replay
 
 EXTENSION = "aiwf"
@@ -28,8 +29,8 @@ LiveStore = CurrentStore | RemoteCurrentStore
 @dataclass(frozen=True)
 class AppState:
     """What the views share: the settings, the lazily opened read-only store, the query executor;
-    and, made from the settings, the answers kept per build, the scans of recent queries and the
-    responses the front end replays (:mod:`.replay`)."""
+    and, made from the settings, the answers kept per build, the scans of recent queries, the
+    responses the front end replays (:mod:`.replay`) and the queries it answers itself (:mod:`.lane`)."""
 
     settings: Settings
     store: LiveStore
@@ -37,6 +38,7 @@ class AppState:
     answers: AnswerCache = field(init=False, repr=False)
     scans: LexMemo = field(init=False, repr=False)
     replay: Replay | None = field(init=False, repr=False)
+    lane: Lane | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "answers", AnswerCache(self.settings, live=self.store.is_live))
@@ -46,6 +48,7 @@ class AppState:
             replay = Replay(self.store.is_live, max_bytes=self.settings.replay_mb * 1024 * 1024,
                             trusted_proxy=bool(self.settings.trusted_proxy))
         object.__setattr__(self, "replay", replay)
+        object.__setattr__(self, "lane", Lane(self) if fits(self) else None)
 
 
 def state() -> AppState:

@@ -121,13 +121,14 @@ def serve_process(sockets: list[socket.socket], *, threads: int | None = None) -
 
     settings = Settings.from_env()
     app = application(settings)
-    executor = app.extensions["aiwf"].executor
+    state = app.extensions["aiwf"]
+    executor = state.executor
     if hasattr(executor, "start"):
         executor.start()
     try:
         count = threads or request_threads(settings)
-        run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings),
-            replay=app.extensions["aiwf"].replay)
+        run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings), replay=state.replay,
+            lane=state.lane)
     finally:
         if hasattr(executor, "close"):
             executor.close()

@@ -1,0 +1,409 @@
+"""Queries answered from the front end's I/O loop, without a request thread or the app.
+
+A request thread and the app cost about a millisecond of the server process's CPU per query;
+handing a query to a query process from an event loop costs a tenth of that
+(``benchmarks/README.md``, "The floor of a cold answer"). So the common request for a query,
+read whole in one read, is taken by :class:`Lane` in the I/O thread, as the replay
+(:mod:`.replay`) takes a repeated one:
+
+1. **Read.** ``POST /sparql`` over HTTP/1.1 with ``Content-Type: application/sparql-query``
+   (UTF-8) and no other headers than ``Host``, ``Accept``, ``Accept-Encoding``,
+   ``Content-Length``, ``User-Agent``, ``Referer`` and ``Connection: keep-alive``. Anything else
+   (another method, path or header, conditional headers, a proxy to trust) is the app's, as sent.
+2. **Checked** as the app checks it: the guard's scan of the text, the result type for
+   ``Accept``, the answers kept for the live build. A query the guard refuses, a volatile one,
+   one without an acceptable result type and one whose answer is kept go to the app, which
+   refuses or answers them in its own words.
+3. **Admitted** by the query pool's admission (:meth:`~..sparql.admission.Admission.enter_nowait`):
+   the same slots, queue and fair share as the app's requests; a request the admission would
+   refuse goes to the app. Once it has a slot, its job goes to an idle query process and the
+   loop serves other connections until the reply can be read.
+4. **Answered** with the response the app sends for a miss (the same status line and headers:
+   ``tests/web/test_lane.py`` compares them), access-logged, and kept as the app keeps answers.
+
+A watch thread kills a query process past the time limit or over its memory share, and gives up
+a request that waited for a slot longer than the admission allows. Every error (those, and the
+errors query processes report), and an answer the app must still shape (gzipped for a client
+that takes gzip; the last one of a stopping server, which says ``Connection: close``), goes to
+the app with the outcome attached (:data:`ENVIRON_KEY`): it answers without running the query again.
+
+While a connection's request is in the lane the connection reads nothing more, and it is neither
+idle nor expired.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Any
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.utilities import build_http_date
+from werkzeug.http import http_date, parse_accept_header
+
+from ..core.errors import ServiceError
+from ..sparql.admission import Ticket, client_key
+from ..sparql.execution import QueryJob, QueryOutcome
+from ..sparql.guard import check_query
+from ..sparql.negotiation import content_type, negotiate, offers_for
+from ..sparql.pool import WATCH_S, PooledExecutor
+from ..store.answers import answer_key
+from ..store.live import CurrentStore, modified_time
+from .accesslog import line, write
+from .compression import MIN_BYTES, compressible
+from .cors import EXPOSE_HEADERS
+
+__all__ = ["ENVIRON_KEY", "Lane", "fits"]
+
+#: The WSGI environ key of what the lane hands the app with a request: the query's outcome
+#: (a :class:`QueryOutcome` with its cache status) or its :class:`ServiceError`.
+ENVIRON_KEY = "aiwf.lane"
+
+_HEADERS = {b"host", b"accept", b"accept-encoding", b"content-type", b"content-length", b"user-agent", b"referer",
+            b"connection"}
+_HOST = re.compile(rb"[a-z0-9.-]+(?::[0-9]{1,5})?")
+_DIRECT = re.compile(rb'application/sparql-query(?:\s*;\s*charset\s*=\s*"?utf-8"?)?', re.IGNORECASE)
+#: What the answer cache did, as ``Cache-Status`` says it (as :data:`.sparql.CACHE_STATUS`).
+_CACHE_STATUS = {"stored": "aiwf; fwd=miss; stored", "miss": "aiwf; fwd=miss", "bypass": "aiwf; fwd=bypass"}
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Request:
+    """A request in the lane, from its read to its answer."""
+
+    channel: Any
+    raw: bytes
+    request_line: str
+    job: QueryJob
+    key: str
+    gzip: bool
+    referer: str
+    agent: str
+    started: float
+    ticket: Ticket | None = None
+    child: Any = None
+    #: While waiting: when it gives up. While running: the time limit.
+    deadline: float = 0.0
+    #: Why the watch killed its query process: ``"time"``, or the memory (MB) it was found using.
+    killed: str | float | None = None
+    done: bool = False
+
+
+class _Reply:
+    """A query process's socket in the I/O loop's map, until its reply can be read (it is not
+    made non-blocking: request threads read the same kind of socket blocking)."""
+
+    accepting = False
+
+    def __init__(self, on_reply) -> None:
+        self.on_reply = on_reply
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read_event(self) -> None:
+        self.on_reply()
+
+    handle_close = handle_expt_event = handle_error = handle_read_event
+
+    def handle_write_event(self) -> None:
+        """Never writable."""
+
+
+def fits(state) -> bool:
+    """Can the front end answer ``state``'s queries itself? With the query pool on the embedded
+    store (a remote store's build check may fetch, which the I/O thread must never do), and with no
+    proxy whose forwarded headers say who the client is."""
+    return (isinstance(state.executor, PooledExecutor) and isinstance(state.store, CurrentStore)
+            and not state.settings.trusted_proxy)
+
+
+def _takes_gzip(accept_encoding: bytes | None) -> bool:
+    """Does the client take gzip (as :func:`.compression.compress` reads ``Accept-Encoding``)?"""
+    return accept_encoding is not None and parse_accept_header(accept_encoding.decode("latin-1"))["gzip"] > 0
+
+
+class _Calls(wasyncore.dispatcher):
+    """Calls made from other threads, run in the I/O thread: a socket pair wakes the loop.
+    (waitress's trigger runs its calls holding its lock, so a call that pulls it again would wait
+    for ever: the admission grants the next waiting request when a lane request leaves.)"""
+
+    def __init__(self, socket_map: dict) -> None:
+        receiver, self._sender = socket.socketpair()
+        self._sender.setblocking(False)
+        self._calls: deque = deque()
+        super().__init__(receiver, map=socket_map)
+
+    def call_soon(self, call) -> None:
+        """Run ``call()`` in the I/O thread (thread-safe)."""
+        self._calls.append(call)
+        with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
+            self._sender.send(b"\0")
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read(self) -> None:
+        with contextlib.suppress(OSError):
+            self.socket.recv(4096)
+        while self._calls:
+            call = self._calls.popleft()
+            try:
+                call()
+            except Exception:  # noqa: BLE001 - one failed call must not stop the loop
+                _log.exception("the query lane failed")
+
+    def close(self) -> None:
+        super().close()
+        self._sender.close()
+
+
+class Lane:
+    """Takes queries off the app's hands in the I/O thread (see the module docstring)."""
+
+    def __init__(self, state) -> None:
+        self.state = state
+        self.pool: PooledExecutor = state.executor
+        self._map: dict | None = None
+        self._calls: _Calls | None = None
+        self._watched: set[_Request] = set()
+        self._wake = threading.Condition()
+        self._closed = False
+        #: Requests answered here, and requests handed to the app after they were taken.
+        self.answered = 0
+        self.handed = 0
+
+    def attach(self, socket_map: dict) -> None:
+        """Serve in the I/O loop of ``socket_map``."""
+        self._map, self._calls = socket_map, _Calls(socket_map)
+        threading.Thread(target=self._watch, name="aiwf-lane-watch", daemon=True).start()
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        if self._calls is not None:
+            self._calls.close()
+
+    # -- in the I/O thread
+
+    def take(self, channel, data: bytes) -> bool:
+        """Take the request that is all of ``data`` (see the module docstring); ``False``
+        leaves it, untouched, to the app."""
+        if self._map is None:
+            return False
+        request = self._read(channel, data)
+        if request is None:
+            return False
+        try:
+            granted = functools.partial(self._granted, request)
+            request.ticket = self.pool.admission.enter_nowait(request.job.client, granted)
+        except ServiceError:
+            return False  # the app refuses it, after waiting a moment for room as it does
+        channel.lane_request = request
+        if request.ticket.granted:
+            self._run(request)
+        else:
+            request.deadline = time.monotonic() + self.pool.admission.wait_s
+            self._watch_over(request)
+        return True
+
+    def _read(self, channel, data: bytes) -> _Request | None:
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        if lines[0] != b"POST /sparql HTTP/1.1":
+            return None
+        headers = {}
+        for field in lines[1:]:
+            name, colon, value = field.partition(b":")
+            name = name.lower()
+            if not colon or name not in _HEADERS or name in headers:
+                return None
+            headers[name] = value.strip()
+        host = headers.get(b"host", b"")
+        if (not _HOST.fullmatch(host) or host.endswith(b":80")
+                or not _DIRECT.fullmatch(headers.get(b"content-type", b""))
+                or headers.get(b"content-length") != str(len(body)).encode()
+                or headers.get(b"connection", b"keep-alive").lower() != b"keep-alive"):
+            return None
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            return None
+        state, settings = self.state, self.state.settings
+        try:
+            lexed = check_query(text, max_bytes=settings.max_request_bytes, prefixes=state.scans.predeclared,
+                                lexed=state.scans.get(text))
+            form = lexed.query_form()
+            accept = headers.get(b"accept")
+            media_type = negotiate(accept.decode("latin-1") if accept is not None else None, offers_for(form),
+                                   what=f"{form} result")
+        except ServiceError:
+            return None
+        if form == "UPDATE" or lexed.volatile:
+            return None
+        state.scans.remember(text, lexed)
+        base_url = f"http://{host.decode()}/sparql"
+        key = answer_key(lexed.normal, media_type, (), (), base_url, settings.base, settings.result_limit_bytes)
+        if state.answers.enabled and state.answers.get(state.store.snapshot()[1], key) is not None:
+            return None  # a kept answer: the app sends it, and the replay records it
+        job = QueryJob(text, media_type, base_iri=base_url, lexed=lexed, client=client_key(channel.addr[0]),
+                       prefixes=state.scans.predeclared)
+        return _Request(channel, data, lines[0].decode(), job, key, _takes_gzip(headers.get(b"accept-encoding")),
+                        headers.get(b"referer", b"").decode("latin-1"),
+                        headers.get(b"user-agent", b"").decode("latin-1"), time.monotonic())
+
+    def _granted(self, request: _Request) -> None:
+        """Called by the admission when a waiting request gets its slot (in any thread)."""
+        self._calls.call_soon(functools.partial(self._run, request))
+
+    def _run(self, request: _Request) -> None:
+        if request.done:  # given up while its grant was on its way
+            self.pool.admission.leave(request.ticket)
+            return
+        child = self.pool.try_take()
+        if child is None or not self.pool.send(child, request.job):
+            self.pool.admission.leave(request.ticket)
+            self._hand_back(request, None)  # the app waits for a query process as it does
+            return
+        request.child = child
+        request.deadline = time.monotonic() + self.pool.timeout_s
+        self._map[child.conn.fileno()] = _Reply(functools.partial(self._replied, request))
+        self._watch_over(request)
+
+    def _replied(self, request: _Request) -> None:
+        if request.done:
+            return
+        request.done = True
+        child, pool = request.child, self.pool
+        self._map.pop(child.conn.fileno(), None)
+        self._unwatch(request)
+        reply = None
+        if request.killed is None:
+            with contextlib.suppress(EOFError, OSError):
+                reply = child.conn.recv()
+        try:
+            if reply is not None:
+                result: QueryOutcome | ServiceError = pool.settle(child, reply)
+            elif request.killed == "time":
+                result = pool.timed_out(child)
+            elif request.killed is not None:
+                result = pool.memory_error(child, request.killed)
+            else:
+                result = pool.lost(child)
+        except ServiceError as error:
+            result = error
+        finally:
+            pool.admission.leave(request.ticket)
+        if isinstance(result, ServiceError):
+            self._hand_back(request, result)
+        else:
+            self._answer(request, result)
+
+    def _expire(self, request: _Request) -> None:
+        """A waiting request's time is up: the app says so (503), unless its slot just came."""
+        if request.done or request.child is not None:
+            return
+        error = self.pool.admission.cancel(request.ticket)
+        if error is not None:
+            request.done = True
+            self._unwatch(request)
+            self._hand_back(request, error)
+
+    def _answer(self, request: _Request, outcome: QueryOutcome) -> None:
+        settings, cache = self.state.settings, self.state.answers
+        answer = cache.put(outcome.build, request.key, outcome.body, outcome.media_type,
+                           min_uses=settings.answer_min_uses)
+        status = "stored" if answer.stored else "miss" if cache.enabled else "bypass"
+        outcome = replace(outcome, sha256=answer.sha256, cache=status)
+        channel = request.channel
+        if (channel.server.stopping or not channel.connected
+                or (request.gzip and len(outcome.body) >= MIN_BYTES and compressible(outcome.media_type))):
+            self._hand_back(request, outcome)
+            return
+        modified = modified_time(settings, outcome.build)
+        fields = [
+            ("Access-Control-Allow-Origin", "*"),
+            ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
+            ("Cache-Status", _CACHE_STATUS[status]),
+            ("Content-Length", str(len(outcome.body))),
+            ("Content-Type", content_type(outcome.media_type)),
+            ("Date", build_http_date(time.time())),
+            ("Etag", f'"{outcome.sha256}"'),
+            *([("Last-Modified", http_date(modified))] if modified is not None else []),
+            ("Server", "aiwf"),
+            ("Vary", "Accept, Accept-Encoding"),
+        ]
+        head = "HTTP/1.1 200 OK\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields) + "\r\n"
+        channel.lane_request = None
+        channel.send_response(head.encode("latin-1") + outcome.body)
+        self.answered += 1
+        write(line(channel.addr[0], request.request_line, 200, len(outcome.body), request.referer, request.agent,
+                   (time.monotonic() - request.started) * 1000))
+
+    def _hand_back(self, request: _Request, result: QueryOutcome | ServiceError | None) -> None:
+        """Give the request to the app as if just read, with ``result`` attached (if any)."""
+        channel = request.channel
+        channel.lane_request = None
+        self.handed += 1
+        if not channel.connected:
+            return
+        parser = channel.parser_class(channel.adj)
+        parser.lane_result = result
+        channel.request = parser
+        HTTPChannel.received(channel, request.raw)
+
+    # -- the watch thread
+
+    def _watch_over(self, request: _Request) -> None:
+        with self._wake:
+            self._watched.add(request)
+            self._wake.notify()
+
+    def _unwatch(self, request: _Request) -> None:
+        with self._wake:
+            self._watched.discard(request)
+
+    def _watch(self) -> None:
+        """Kill query processes past the time limit or over their memory share; give up
+        requests that waited too long for a slot (in the I/O thread)."""
+        while True:
+            with self._wake:
+                while not self._watched and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                watched = list(self._watched)
+            now = time.monotonic()
+            for request in watched:
+                child = request.child
+                if child is None:
+                    if now >= request.deadline:
+                        self._calls.call_soon(functools.partial(self._expire, request))
+                    continue
+                if request.killed is not None:
+                    continue
+                used = self.pool.over_memory(child) if now < request.deadline else None
+                if now >= request.deadline or used is not None:
+                    request.killed = "time" if used is None else used
+                    with contextlib.suppress(OSError):
+                        os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it
+            time.sleep(WATCH_S)
