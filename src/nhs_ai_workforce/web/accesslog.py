@@ -19,8 +19,20 @@ __all__ = ["AccessLog", "line", "write"]
 
 def line(remote: str, request: str, status: int | str, size: int, referer: str, agent: str, ms: float) -> str:
     """One log line (``"-"`` stands for an empty field)."""
-    stamp = datetime.now().astimezone().strftime("%d/%b/%Y:%H:%M:%S %z")
+    stamp = _stamp()
     return f'{remote or "-"} - - [{stamp}] "{request}" {status} {size} "{referer or "-"}" "{agent or "-"}" {ms:.0f}ms\n'
+
+
+_stamps: tuple[int, str] = (0, "")
+
+
+def _stamp() -> str:
+    """The time now as the log writes it, made once a second (a line is written per request)."""
+    global _stamps
+    second = int(time.time())
+    if _stamps[0] != second:
+        _stamps = (second, datetime.fromtimestamp(second).astimezone().strftime("%d/%b/%Y:%H:%M:%S %z"))
+    return _stamps[1]
 
 
 def write(text: str) -> None:

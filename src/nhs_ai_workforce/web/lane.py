@@ -133,6 +133,18 @@ def fits(state) -> bool:
             and not state.settings.trusted_proxy)
 
 
+@functools.lru_cache(maxsize=256)
+def _media_type(accept: bytes | None, form: str) -> str:
+    """:func:`~..sparql.negotiation.negotiate` of the app, remembered: clients send a few ``Accept`` values."""
+    return negotiate(accept.decode("latin-1") if accept is not None else None, offers_for(form), what=f"{form} result")
+
+
+@functools.lru_cache(maxsize=1024)
+def _client(address: str) -> str | None:
+    """:func:`~..sparql.admission.client_key`, remembered per peer address."""
+    return client_key(address)
+
+
 def _takes_gzip(accept_encoding: bytes | None) -> bool:
     """Does the client take gzip (as :func:`.compression.compress` reads ``Accept-Encoding``)?"""
     return accept_encoding is not None and parse_accept_header(accept_encoding.decode("latin-1"))["gzip"] > 0
@@ -147,13 +159,16 @@ class _Calls(wasyncore.dispatcher):
         receiver, self._sender = socket.socketpair()
         self._sender.setblocking(False)
         self._calls: deque = deque()
+        self._loop_thread = threading.get_ident()  # made in the I/O thread
         super().__init__(receiver, map=socket_map)
 
     def call_soon(self, call) -> None:
-        """Run ``call()`` in the I/O thread (thread-safe)."""
+        """Run ``call()`` in the I/O thread (thread-safe). From the I/O thread itself it is run
+        by the next :meth:`run_pending`, which every lane step that can grant a slot calls."""
         self._calls.append(call)
-        with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
-            self._sender.send(b"\0")
+        if threading.get_ident() != self._loop_thread:
+            with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
+                self._sender.send(b"\0")
 
     def readable(self) -> bool:
         return True
@@ -164,6 +179,10 @@ class _Calls(wasyncore.dispatcher):
     def handle_read(self) -> None:
         with contextlib.suppress(OSError):
             self.socket.recv(4096)
+        self.run_pending()
+
+    def run_pending(self) -> None:
+        """Run the calls made so far (in the I/O thread)."""
         while self._calls:
             call = self._calls.popleft()
             try:
@@ -253,9 +272,7 @@ class Lane:
             lexed = check_query(text, max_bytes=settings.max_request_bytes, prefixes=state.scans.predeclared,
                                 lexed=state.scans.get(text))
             form = lexed.query_form()
-            accept = headers.get(b"accept")
-            media_type = negotiate(accept.decode("latin-1") if accept is not None else None, offers_for(form),
-                                   what=f"{form} result")
+            media_type = _media_type(headers.get(b"accept"), form)
         except ServiceError:
             return None
         if form == "UPDATE" or lexed.volatile:
@@ -265,7 +282,7 @@ class Lane:
         key = answer_key(lexed.normal, media_type, (), (), base_url, settings.base, settings.result_limit_bytes)
         if state.answers.enabled and state.answers.get(state.store.snapshot()[1], key) is not None:
             return None  # a kept answer: the app sends it, and the replay records it
-        job = QueryJob(text, media_type, base_iri=base_url, lexed=lexed, client=client_key(channel.addr[0]),
+        job = QueryJob(text, media_type, base_iri=base_url, lexed=lexed, client=_client(channel.addr[0]),
                        prefixes=state.scans.predeclared)
         return _Request(channel, data, lines[0].decode(), job, key, _takes_gzip(headers.get(b"accept-encoding")),
                         headers.get(b"referer", b"").decode("latin-1"),
@@ -277,11 +294,11 @@ class Lane:
 
     def _run(self, request: _Request) -> None:
         if request.done:  # given up while its grant was on its way
-            self.pool.admission.leave(request.ticket)
+            self._leave(request)
             return
         child = self.pool.try_take()
         if child is None or not self.pool.send(child, request.job):
-            self.pool.admission.leave(request.ticket)
+            self._leave(request)
             self._hand_back(request, None)  # the app waits for a query process as it does
             return
         request.child = child
@@ -312,11 +329,16 @@ class Lane:
         except ServiceError as error:
             result = error
         finally:
-            pool.admission.leave(request.ticket)
+            self._leave(request)
         if isinstance(result, ServiceError):
             self._hand_back(request, result)
         else:
             self._answer(request, result)
+
+    def _leave(self, request: _Request) -> None:
+        """Free the request's slot; a lane request it is granted to sends its job at once."""
+        self.pool.admission.leave(request.ticket)
+        self._calls.run_pending()
 
     def _expire(self, request: _Request) -> None:
         """A waiting request's time is up: the app says so (503), unless its slot just came."""
@@ -339,7 +361,7 @@ class Lane:
                 or (request.gzip and len(outcome.body) >= MIN_BYTES and compressible(outcome.media_type))):
             self._hand_back(request, outcome)
             return
-        modified = modified_time(settings, outcome.build)
+        modified = self._modified(outcome.build)
         fields = [
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
@@ -348,7 +370,7 @@ class Lane:
             ("Content-Type", content_type(outcome.media_type)),
             ("Date", build_http_date(time.time())),
             ("Etag", f'"{outcome.sha256}"'),
-            *([("Last-Modified", http_date(modified))] if modified is not None else []),
+            *([("Last-Modified", modified)] if modified is not None else []),
             ("Server", "aiwf"),
             ("Vary", "Accept, Accept-Encoding"),
         ]
@@ -358,6 +380,12 @@ class Lane:
         self.answered += 1
         write(line(channel.addr[0], request.request_line, 200, len(outcome.body), request.referer, request.agent,
                    (time.monotonic() - request.started) * 1000))
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - one lane per server process, a few builds
+    def _modified(self, build: str) -> str | None:
+        """The ``Last-Modified`` of the answers of ``build``."""
+        modified = modified_time(self.state.settings, build)
+        return http_date(modified) if modified is not None else None
 
     def _hand_back(self, request: _Request, result: QueryOutcome | ServiceError | None) -> None:
         """Give the request to the app as if just read, with ``result`` attached (if any)."""
