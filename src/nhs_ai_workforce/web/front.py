@@ -53,6 +53,7 @@ from .accesslog import AccessLog, line, write
 from .errors import error_body
 from .lane import ENVIRON_KEY as LANE_KEY
 from .lane import Lane
+from .loop import Calls
 from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay
 from .stopping import stop
 
@@ -351,32 +352,8 @@ class Server(TcpWSGIServer):
         self.socket.close()
 
 
-class _Wakeup(wasyncore.dispatcher):
-    """A socket pair the signal machinery writes to (``signal.set_wakeup_fd``), so that a signal
-    ends the I/O loop's wait at once."""
-
-    def __init__(self, map: dict) -> None:
-        receiver, self.sender = socket.socketpair()
-        self.sender.setblocking(False)
-        super().__init__(receiver, map=map)
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return False
-
-    def handle_read(self) -> None:
-        with contextlib.suppress(OSError):
-            self.socket.recv(4096)
-
-    def close(self) -> None:
-        super().close()
-        self.sender.close()
-
-
-def adjustments(settings, sockets: list[socket.socket], threads: int, *, lane: bool = False) -> Adjustments:
-    """waitress's settings for our limits and timeouts (``lane``: queries are answered in the I/O thread)."""
+def adjustments(settings, sockets: list[socket.socket], threads: int) -> Adjustments:
+    """waitress's settings for our limits and timeouts."""
     proxy = {}
     if settings.trusted_proxy:
         proxy = {"trusted_proxy": settings.trusted_proxy, "trusted_proxy_count": 1,
@@ -386,9 +363,9 @@ def adjustments(settings, sockets: list[socket.socket], threads: int, *, lane: b
         sockets=sockets,
         threads=threads,
         # waitress counts every entry of the socket map: besides the connections, each listening
-        # socket and its trigger, the wake-up socket of run() and the lane's (a query process's
-        # socket waiting for its reply is not counted: connections then wait in the listen queue)
-        connection_limit=max(1, settings.max_connections) + 2 * len(sockets) + 1 + int(lane),
+        # socket and its trigger, and the wake-up socket of run() (a query process's socket
+        # waiting for the lane is not counted: connections then wait in the listen queue a moment)
+        connection_limit=max(1, settings.max_connections) + 2 * len(sockets) + 1,
         channel_timeout=max(1, round(settings.header_timeout_s)),
         cleanup_interval=TICK_S,
         asyncore_use_poll=True,
@@ -405,7 +382,7 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
     docstring) within ``grace_s`` seconds and return. With ``replay``, responses the app marks
     replayable are replayed to repeated requests (:mod:`.replay`); with ``lane``, queries are
     answered from the I/O thread (:mod:`.lane`)."""
-    adj = adjustments(settings, sockets, threads, lane=lane is not None)
+    adj = adjustments(settings, sockets, threads)
     socket_map: dict = {}
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(threads)
@@ -417,11 +394,11 @@ def run(app: Callable, sockets: list[socket.socket], settings, *, threads: int, 
     ]
     for server in servers:
         server.replay, server.lane = replay, lane
-    if lane is not None:
-        lane.attach(socket_map)
     stopping = threading.Event()
-    wakeup = _Wakeup(socket_map)
-    previous = signal.set_wakeup_fd(wakeup.sender.fileno(), warn_on_full_buffer=False)
+    wakeup = Calls(socket_map)  # a signal, and a call from another thread, end the loop's wait at once
+    if lane is not None:
+        lane.attach(socket_map, wakeup)
+    previous = signal.set_wakeup_fd(wakeup.wakeup_fd, warn_on_full_buffer=False)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         while not stopping.is_set():

@@ -39,14 +39,11 @@ import logging
 import os
 import re
 import signal
-import socket
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
-from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.utilities import build_http_date
 from werkzeug.http import http_date, parse_accept_header
@@ -62,6 +59,7 @@ from ..store.live import CurrentStore, modified_time
 from .accesslog import line, write
 from .compression import MIN_BYTES, compressible
 from .cors import EXPOSE_HEADERS
+from .loop import Calls, Readable
 
 __all__ = ["ENVIRON_KEY", "Lane", "fits"]
 
@@ -98,31 +96,9 @@ class _Request:
     deadline: float = 0.0
     #: Why the watch killed its query process: ``"time"``, or the memory (MB) it was found using.
     killed: str | float | None = None
+    #: The query process's socket, while the I/O loop waits for its reply.
+    fd: int = -1
     done: bool = False
-
-
-class _Reply:
-    """A query process's socket in the I/O loop's map, until its reply can be read (it is not
-    made non-blocking: request threads read the same kind of socket blocking)."""
-
-    accepting = False
-
-    def __init__(self, on_reply) -> None:
-        self.on_reply = on_reply
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return False
-
-    def handle_read_event(self) -> None:
-        self.on_reply()
-
-    handle_close = handle_expt_event = handle_error = handle_read_event
-
-    def handle_write_event(self) -> None:
-        """Never writable."""
 
 
 def fits(state) -> bool:
@@ -150,51 +126,6 @@ def _takes_gzip(accept_encoding: bytes | None) -> bool:
     return accept_encoding is not None and parse_accept_header(accept_encoding.decode("latin-1"))["gzip"] > 0
 
 
-class _Calls(wasyncore.dispatcher):
-    """Calls made from other threads, run in the I/O thread: a socket pair wakes the loop.
-    (waitress's trigger runs its calls holding its lock, so a call that pulls it again would wait
-    for ever: the admission grants the next waiting request when a lane request leaves.)"""
-
-    def __init__(self, socket_map: dict) -> None:
-        receiver, self._sender = socket.socketpair()
-        self._sender.setblocking(False)
-        self._calls: deque = deque()
-        self._loop_thread = threading.get_ident()  # made in the I/O thread
-        super().__init__(receiver, map=socket_map)
-
-    def call_soon(self, call) -> None:
-        """Run ``call()`` in the I/O thread (thread-safe). From the I/O thread itself it is run
-        by the next :meth:`run_pending`, which every lane step that can grant a slot calls."""
-        self._calls.append(call)
-        if threading.get_ident() != self._loop_thread:
-            with contextlib.suppress(OSError):  # full: the loop has a wake-up waiting anyway
-                self._sender.send(b"\0")
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return False
-
-    def handle_read(self) -> None:
-        with contextlib.suppress(OSError):
-            self.socket.recv(4096)
-        self.run_pending()
-
-    def run_pending(self) -> None:
-        """Run the calls made so far (in the I/O thread)."""
-        while self._calls:
-            call = self._calls.popleft()
-            try:
-                call()
-            except Exception:  # noqa: BLE001 - one failed call must not stop the loop
-                _log.exception("the query lane failed")
-
-    def close(self) -> None:
-        super().close()
-        self._sender.close()
-
-
 class Lane:
     """Takes queries off the app's hands in the I/O thread (see the module docstring)."""
 
@@ -202,7 +133,7 @@ class Lane:
         self.state = state
         self.pool: PooledExecutor = state.executor
         self._map: dict | None = None
-        self._calls: _Calls | None = None
+        self._calls: Calls | None = None
         self._watched: set[_Request] = set()
         self._wake = threading.Condition()
         self._closed = False
@@ -210,17 +141,15 @@ class Lane:
         self.answered = 0
         self.handed = 0
 
-    def attach(self, socket_map: dict) -> None:
-        """Serve in the I/O loop of ``socket_map``."""
-        self._map, self._calls = socket_map, _Calls(socket_map)
+    def attach(self, socket_map: dict, calls: Calls) -> None:
+        """Serve in the I/O loop of ``socket_map``, whose ``calls`` run what other threads ask."""
+        self._map, self._calls = socket_map, calls
         threading.Thread(target=self._watch, name="aiwf-lane-watch", daemon=True).start()
 
     def close(self) -> None:
         with self._wake:
             self._closed = True
             self._wake.notify_all()
-        if self._calls is not None:
-            self._calls.close()
 
     # -- in the I/O thread
 
@@ -296,44 +225,58 @@ class Lane:
         if request.done:  # given up while its grant was on its way
             self._leave(request)
             return
-        child = self.pool.try_take()
-        if child is None or not self.pool.send(child, request.job):
+        try:
+            child = self.pool.try_take()
+            sent = child is not None and self.pool.send(child, request.job)
+        except Exception:  # noqa: BLE001 - a failure here must neither keep the slot nor leave the client waiting
+            _log.exception("the query lane could not send a query")
+            child, sent = None, False
+        if not sent:
             self._leave(request)
             self._hand_back(request, None)  # the app waits for a query process as it does
             return
         request.child = child
         request.deadline = time.monotonic() + self.pool.timeout_s
-        self._map[child.conn.fileno()] = _Reply(functools.partial(self._replied, request))
+        request.fd = child.conn.fileno()
+        self._map[request.fd] = Readable(functools.partial(self._replied, request))
         self._watch_over(request)
 
     def _replied(self, request: _Request) -> None:
         if request.done:
             return
         request.done = True
-        child, pool = request.child, self.pool
-        self._map.pop(child.conn.fileno(), None)
+        self._map.pop(request.fd, None)
         self._unwatch(request)
+        try:
+            result = self._result(request)
+            if isinstance(result, ServiceError):
+                self._hand_back(request, result)
+            else:
+                self._answer(request, result)
+        except Exception as error:  # noqa: BLE001 - a failure here must not leave the client waiting
+            _log.exception("the query lane could not answer a query")
+            if request.channel.lane_request is request:
+                self._hand_back(request, ServiceError(500, "Internal error", f"{type(error).__name__}: {error}"))
+
+    def _result(self, request: _Request) -> QueryOutcome | ServiceError:
+        """The reply of the request's query process, or why there is none; its slot is freed."""
+        child, pool = request.child, self.pool
         reply = None
         if request.killed is None:
             with contextlib.suppress(EOFError, OSError):
                 reply = child.conn.recv()
         try:
             if reply is not None:
-                result: QueryOutcome | ServiceError = pool.settle(child, reply)
-            elif request.killed == "time":
-                result = pool.timed_out(child)
-            elif request.killed is not None:
-                result = pool.memory_error(child, request.killed)
-            else:
-                result = pool.lost(child)
+                return pool.settle(child, reply)
+            if request.killed == "time":
+                return pool.timed_out(child)
+            if request.killed is not None:
+                return pool.memory_error(child, request.killed)
+            return pool.lost(child)
         except ServiceError as error:
-            result = error
+            return error
         finally:
             self._leave(request)
-        if isinstance(result, ServiceError):
-            self._hand_back(request, result)
-        else:
-            self._answer(request, result)
 
     def _leave(self, request: _Request) -> None:
         """Free the request's slot; a lane request it is granted to sends its job at once."""
@@ -420,18 +363,24 @@ class Lane:
                 if self._closed:
                     return
                 watched = list(self._watched)
-            now = time.monotonic()
-            for request in watched:
-                child = request.child
-                if child is None:
-                    if now >= request.deadline:
-                        self._calls.call_soon(functools.partial(self._expire, request))
-                    continue
-                if request.killed is not None:
-                    continue
-                used = self.pool.over_memory(child) if now < request.deadline else None
-                if now >= request.deadline or used is not None:
-                    request.killed = "time" if used is None else used
-                    with contextlib.suppress(OSError):
-                        os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it
+            try:
+                self._check(watched)
+            except Exception:  # noqa: BLE001 - the watch must go on
+                _log.exception("the query lane's watch failed")
             time.sleep(WATCH_S)
+
+    def _check(self, watched: list[_Request]) -> None:
+        now = time.monotonic()
+        for request in watched:
+            child = request.child
+            if child is None:
+                if now >= request.deadline:
+                    self._calls.call_soon(functools.partial(self._expire, request))
+                continue
+            if request.killed is not None:
+                continue
+            used = self.pool.over_memory(child) if now < request.deadline else None
+            if now >= request.deadline or used is not None:
+                request.killed = "time" if used is None else used
+                with contextlib.suppress(OSError):
+                    os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it
