@@ -209,7 +209,7 @@ def bench_dataset(
             server.sample_memory("end")
             startup[server.name].update(memory=server.memory, processes=server.describe())
             if server.name == "aiwf":
-                startup[server.name]["replay"] = replay_counts(server)
+                startup[server.name].update(front_counts(server))
     finally:
         for server in servers:
             server.stop()
@@ -219,17 +219,19 @@ def bench_dataset(
     return {"rows": rows, "startup": startup, "load": (load_before, os.getloadavg()), "statuses": statuses}
 
 
-def replay_counts(server) -> dict | None:
-    """What ``aiwf serve``'s server process says in ``/health`` of the responses it recorded and
-    replayed from its I/O thread (``web/replay.py``), if it says."""
+def front_counts(server) -> dict:
+    """What ``aiwf serve``'s server process says in ``/health`` of what its I/O thread answered:
+    responses recorded and replayed (``web/replay.py``, ``replay``), queries answered and handed
+    to the app (``web/lane.py``, ``lane``), as far as it says."""
     connection = http.client.HTTPConnection(HOST, server.port, timeout=10)
     try:
         connection.request("GET", "/health")
-        return json.loads(connection.getresponse().read()).get("replay")
+        health = json.loads(connection.getresponse().read())
     except (OSError, ValueError):
-        return None
+        return {}
     finally:
         connection.close()
+    return {key: health[key] for key in ("replay", "lane") if key in health}
 
 
 _ACCESS_STATUS = re.compile(r'" (\d{3}) ')

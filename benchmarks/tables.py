@@ -212,6 +212,10 @@ def print_dataset(title: str, result: dict, queries: list[str], servers: list[st
         if replay:
             say(f"{server} /health at the end: {replay['recorded']} responses recorded, "
                 f"{replay['replayed']} replayed from the I/O thread (web/replay.py)")
+        lane = result["startup"].get(server, {}).get("lane")
+        if lane:
+            say(f"{server} /health at the end: {lane['answered']} queries answered from the I/O thread, "
+                f"{lane['handed']} handed to the app after it took them (web/lane.py)")
     for row in failed:
         say(f"  FAILED {row.server} {row.query} ({row.mix}): {row.results}")
     mismatches = []
