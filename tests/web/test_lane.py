@@ -11,8 +11,10 @@ import gzip
 import itertools
 import json
 import re
+import signal
 import socket
 import threading
+import time
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -144,3 +146,18 @@ def test_a_runaway_query_in_the_lane_times_out_as_in_the_app_and_the_next_is_ans
         assert answered.startswith(b"HTTP/1.1 200 OK\r\n")
         assert lane_counts(running) == {"answered": 1, "handed": 1}
         assert re.search(r'"POST /sparql HTTP/1.1" 504 ', running.output())
+
+
+def test_a_query_in_the_lane_when_the_server_stops_is_answered_and_its_connection_closed(tmp_path: Path):
+    settings = numbered_store(Settings(root=tmp_path / "root", store_dir=tmp_path / "store"), count=1500)
+    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a {NUMBER} ?x . ?b {NUMBER} ?y }}"
+    with started_server(settings.store_dir) as running:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=30) as sock:
+            sock.sendall(post(slow, "text/csv"))
+            time.sleep(0.1)  # the query is running in a query process
+            running.process.send_signal(signal.SIGTERM)
+            answer = read_response(sock.makefile("rb"))
+            assert sock.recv(1) == b""  # then the connection is closed
+        assert running.process.wait(30) == 0
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in answer
+    assert body_of(answer) == b"n\r\n2250000\r\n"
