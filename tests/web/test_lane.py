@@ -161,3 +161,12 @@ def test_a_query_in_the_lane_when_the_server_stops_is_answered_and_its_connectio
         assert running.process.wait(30) == 0
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in answer
     assert body_of(answer) == b"n\r\n2250000\r\n"
+
+
+def test_without_a_store_a_query_gets_the_apps_503(tmp_path: Path):
+    settings = numbered_store(Settings(root=tmp_path / "root", store_dir=tmp_path / "store"), count=3)
+    with started_server(settings.store_dir) as running:
+        settings.store_dir.unlink()  # the live build's link: gone, as before the first build
+        (response,) = exchange(running.port, post(f"ASK {{ ?s {NUMBER} 1 }}", "text/csv"))
+    assert response.startswith(b"HTTP/1.1 503 ") and b"\r\nRetry-After: " in response
+    assert json.loads(body_of(response))["title"] == "Store unavailable"

@@ -55,7 +55,7 @@ from ..sparql.guard import check_query
 from ..sparql.negotiation import content_type, negotiate, offers_for
 from ..sparql.pool import WATCH_S, PooledExecutor
 from ..store.answers import answer_key
-from ..store.live import CurrentStore, modified_time
+from ..store.live import CurrentStore, StoreError, modified_time
 from .accesslog import line, write
 from .compression import MIN_BYTES, compressible
 from .cors import EXPOSE_HEADERS
@@ -209,8 +209,11 @@ class Lane:
         state.scans.remember(text, lexed)
         base_url = f"http://{host.decode()}/sparql"
         key = answer_key(lexed.normal, media_type, (), (), base_url, settings.base, settings.result_limit_bytes)
-        if state.answers.enabled and state.answers.get(state.store.snapshot()[1], key) is not None:
-            return None  # a kept answer: the app sends it, and the replay records it
+        try:
+            if state.answers.enabled and state.answers.get(state.store.snapshot()[1], key) is not None:
+                return None  # a kept answer: the app sends it, and the replay records it
+        except (StoreError, OSError):
+            return None  # no store yet (the app says 503), or the kept answers cannot be read
         job = QueryJob(text, media_type, base_iri=base_url, lexed=lexed, client=_client(channel.addr[0]),
                        prefixes=state.scans.predeclared)
         return _Request(channel, data, lines[0].decode(), job, key, _takes_gzip(headers.get(b"accept-encoding")),
