@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import make_dataset, make_live, numbered_store, sample_triples
+from nhs_ai_workforce.core.channel import lifeline
 from nhs_ai_workforce.core.errors import ServiceError
-from nhs_ai_workforce.core.processes import ProcessTimedOut, run_in_process
+from nhs_ai_workforce.core.processes import Child, ProcessTimedOut, launch, run_in_process, stop
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.sparql.execution import InProcessExecutor, QueryJob
 from nhs_ai_workforce.sparql.pool import PooledExecutor
@@ -324,3 +325,16 @@ def test_an_allocator_that_is_not_a_file_is_refused():
     assert query_allocator("system") is None
     with pytest.raises(ValueError, match=r"AIWF_QUERY_ALLOCATOR: '/no/such/lib\.so'"):
         query_allocator("/no/such/lib.so")
+
+
+def test_a_childs_memory_is_read_through_one_descriptor_that_stop_closes():
+    watch, keep = lifeline()
+    process, conn = launch(_sleep, 30, watch=watch)
+    child = Child(process, conn, process.pid)
+    try:
+        assert child.resident_mb() > 0 and child.resident_mb() > 0
+        assert os.readlink(f"/proc/self/fd/{child.statm}") == f"/proc/{child.pid}/statm"
+    finally:
+        stop(child)
+        keep.close()
+    assert child.statm is None and child.resident_mb() is None

@@ -93,6 +93,19 @@ def test_an_error_found_in_the_query_process_is_answered_by_the_app_as_its_own(s
     assert (after["answered"] - before["answered"], after["handed"] - before["handed"]) == (0, 1)
 
 
+def test_an_answer_the_app_kept_is_found_for_the_same_request_to_the_lane(server):
+    query = f"ASK {{ ?s {NUMBER} 42 }}"
+    body = f"PREFIX kept: <urn:x:kept>\n{query}".encode()
+    head = ("POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+            f"Accept: text/csv\r\n{{extra}}Content-Length: {len(body)}\r\n\r\n")
+    to_app, to_lane = (head.format(extra=extra).encode() + body for extra in ("X-Via: app\r\n", ""))
+    before = lane_counts(server)
+    answers = exchange(server.port, to_app, to_app, to_lane)  # the app keeps it on its second use
+    statuses = [re.search(rb"Cache-Status: ([^\r]*)", answer).group(1) for answer in answers]
+    assert statuses == [b"aiwf; fwd=miss", b"aiwf; fwd=miss; stored", b"aiwf; hit"]  # same key in both
+    assert lane_counts(server) == before  # a kept answer is the app's to send
+
+
 def test_two_requests_in_one_read_go_to_the_app_in_order(server):
     first, second = post(f"ASK {{ ?s {NUMBER} 1 }}", "text/csv"), post(f"ASK {{ ?s {NUMBER} 1000 }}", "text/csv")
     before = lane_counts(server)

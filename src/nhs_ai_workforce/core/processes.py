@@ -12,7 +12,7 @@ the only time limit that really stops a query or an update is a process killed w
   is given, so its ``malloc`` is that one.
 - **Stack and memory.** :func:`in_child` runs the work on a thread with a
   :data:`STACK_BYTES` stack (address space only; pages are used as needed);
-  :func:`limit_memory` caps the address space with ``RLIMIT_AS``, and :func:`resident_mb`
+  :func:`limit_memory` caps the address space with ``RLIMIT_AS``, and :meth:`Child.resident_mb`
   reads the memory a child really uses, so its parent can watch it. The address space is a
   poor measure of memory: an idle query process already reserves about 0.7 GB of it with
   jemalloc and 1 GB with glibc's malloc (the work thread's stack, malloc arenas, RocksDB's
@@ -57,7 +57,6 @@ __all__ = [
     "launch",
     "limit_memory",
     "query_allocator",
-    "resident_mb",
     "run_in_process",
     "stop",
     "stop_all",
@@ -119,29 +118,12 @@ def limit_memory(megabytes: int) -> None:
         pass
 
 
-def resident_mb(pid: int) -> float | None:
-    """The anonymous memory (heap, stacks: ``RssAnon``) process ``pid`` has resident, in MB.
+def _anonymous_mb(statm: bytes) -> float | None:
+    """``RssAnon`` in MB from the text of ``/proc/{pid}/statm`` (resident less shared pages).
 
-    Shared library code and the page cache are left out: they are not the query's memory.
-    ``None`` when it cannot be read (the process is gone, or there is no ``/proc``). Read from
-    ``/proc/{pid}/statm`` (resident less shared pages, which is ``RssAnon``): one short line,
-    a seventh of the cost of ``/proc/{pid}/status``, and it is read after every query.
-
-    >>> resident_mb(os.getpid()) > 0
+    >>> _anonymous_mb(b"221923 8647 5106 1 0 214819 0") == (8647 - 5106) * _PAGE_BYTES / 2**20
     True
     """
-    try:
-        fd = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
-        try:
-            return _anonymous_mb(os.read(fd, 256))
-        finally:
-            os.close(fd)
-    except OSError:
-        return None
-
-
-def _anonymous_mb(statm: bytes) -> float | None:
-    """``RssAnon`` in MB from the text of ``/proc/{pid}/statm`` (resident less shared pages)."""
     try:
         fields = statm.split()
         return (int(fields[1]) - int(fields[2])) * _PAGE_BYTES / (1024 * 1024)
@@ -288,7 +270,13 @@ class Child:
     statm: int | None = None
 
     def resident_mb(self) -> float | None:
-        """:func:`resident_mb` of the child with one ``pread`` on a descriptor kept open."""
+        """The anonymous memory (heap, stacks: ``RssAnon``) the child has resident, in MB; ``None``
+        once it cannot be read (the child is gone, or there is no ``/proc``).
+
+        Shared library code and the page cache are left out: they are not the query's memory.
+        Read from ``/proc/{pid}/statm`` (resident less shared pages): one short line, a seventh of
+        the cost of ``/proc/{pid}/status``, with one ``pread`` on a descriptor kept open, since
+        the pool reads it after every query."""
         with self.lock:
             try:
                 if self.statm is None:

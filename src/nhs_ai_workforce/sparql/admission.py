@@ -149,11 +149,9 @@ class Admission:
                     raise refusal
                 self._space.wait(remaining)  # the queue is full: a place usually frees within ms
         if not ticket.event.wait(self.wait_s):
-            with self._lock:
-                if not ticket.granted:
-                    self._waiting.remove(ticket)
-                    self._space.notify_all()
-                    raise self._busy(f"no query slot came free within {self.wait_s:g} s")
+            error = self.cancel(ticket)
+            if error is not None:
+                raise error
         return ticket
 
     def _refusal(self, client: str | None) -> ServiceError | None:

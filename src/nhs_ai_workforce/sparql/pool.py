@@ -22,7 +22,7 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   together. Each of the ``settings.workers`` server processes has an equal part; in a pool,
   idle children may keep :data:`IDLE_MB` each and each running query gets an equal share of
   the rest (:attr:`PooledExecutor.memory_mb`). While a query runs, the waiting request thread
-  reads the child's resident memory (:func:`~nhs_ai_workforce.core.processes.resident_mb`)
+  reads the child's resident memory (:meth:`~nhs_ai_workforce.core.processes.Child.resident_mb`)
   every :data:`WATCH_S`; a child over its share is killed and the request gets **400 Query
   used too much memory** naming the limit (the query's fault: the same query would pass it
   again, so a 4xx, as for a result over the size limit); a child that keeps more than

@@ -60,7 +60,16 @@ from pathlib import Path
 from ..core.settings import Settings
 from .live import is_live
 
-__all__ = ["TOUCH_S", "Answer", "AnswerCache", "answer_key"]
+__all__ = ["CACHE_STATUS", "TOUCH_S", "Answer", "AnswerCache", "answer_key"]
+
+#: What the answer cache did for a request, as the ``Cache-Status`` header says it (RFC 9211).
+CACHE_STATUS = {
+    "hit": "aiwf; hit",
+    "stored": "aiwf; fwd=miss; stored",
+    "miss": "aiwf; fwd=miss",
+    "bypass": "aiwf; fwd=bypass",
+    "volatile": "aiwf; fwd=bypass; detail=volatile",
+}
 
 #: A hit refreshes its answer's file time (its place in the eviction order) at most this often.
 TOUCH_S = 60.0
@@ -169,6 +178,11 @@ class AnswerCache:
         if stored:
             self.counts["stored"] += 1
         return Answer(body, media_type, answer.sha256, build, stored=stored)
+
+    def status(self, answer: Answer) -> str:
+        """What became of an answer :meth:`put` was given: ``stored``, ``miss`` (not kept) or
+        ``bypass`` (the cache is off), as :data:`CACHE_STATUS` names it."""
+        return "stored" if answer.stored else "miss" if self.enabled else "bypass"
 
     # -- inside
 

@@ -54,7 +54,7 @@ from ..sparql.execution import QueryJob, QueryOutcome
 from ..sparql.guard import check_query
 from ..sparql.negotiation import content_type, negotiate, offers_for
 from ..sparql.pool import WATCH_S, PooledExecutor
-from ..store.answers import answer_key
+from ..store.answers import CACHE_STATUS, answer_key
 from ..store.live import CurrentStore, StoreError, modified_time
 from .accesslog import line, write
 from .compression import MIN_BYTES, compressible
@@ -71,8 +71,6 @@ _HEADERS = {b"host", b"accept", b"accept-encoding", b"content-type", b"content-l
             b"connection"}
 _HOST = re.compile(rb"[a-z0-9.-]+(?::[0-9]{1,5})?")
 _DIRECT = re.compile(rb'application/sparql-query(?:\s*;\s*charset\s*=\s*"?utf-8"?)?', re.IGNORECASE)
-#: What the answer cache did, as ``Cache-Status`` says it (as :data:`.sparql.CACHE_STATUS`).
-_CACHE_STATUS = {"stored": "aiwf; fwd=miss; stored", "miss": "aiwf; fwd=miss", "bypass": "aiwf; fwd=bypass"}
 
 _log = logging.getLogger(__name__)
 
@@ -300,7 +298,7 @@ class Lane:
         settings, cache = self.state.settings, self.state.answers
         answer = cache.put(outcome.build, request.key, outcome.body, outcome.media_type,
                            min_uses=settings.answer_min_uses)
-        status = "stored" if answer.stored else "miss" if cache.enabled else "bypass"
+        status = cache.status(answer)
         outcome = replace(outcome, sha256=answer.sha256, cache=status)
         channel = request.channel
         if (channel.server.stopping or not channel.connected
@@ -311,7 +309,7 @@ class Lane:
         fields = [
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", EXPOSE_HEADERS),
-            ("Cache-Status", _CACHE_STATUS[status]),
+            ("Cache-Status", CACHE_STATUS[status]),
             ("Content-Length", str(len(outcome.body))),
             ("Content-Type", content_type(outcome.media_type)),
             ("Date", build_http_date(time.time())),

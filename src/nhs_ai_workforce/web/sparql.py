@@ -67,7 +67,7 @@ from ..sparql.execution import QueryJob, QueryOutcome
 from ..sparql.guard import check_query
 from ..sparql.negotiation import DESCRIPTION_TYPES, content_type, negotiate, offers_for
 from ..sparql.service_description import PREFIXES, describe, service_vocabulary
-from ..store.answers import answer_key
+from ..store.answers import CACHE_STATUS, answer_key
 from ..store.live import StoreError, modified_time
 from . import lane, replay, sparql_page
 from .conditional import conditional
@@ -147,16 +147,6 @@ def _response(body: bytes, media_type: str) -> Response:
     return response
 
 
-#: What the answer cache did (``QueryOutcome.cache``), as the ``Cache-Status`` header says it (RFC 9211).
-CACHE_STATUS = {
-    "hit": "aiwf; hit",
-    "stored": "aiwf; fwd=miss; stored",
-    "miss": "aiwf; fwd=miss",
-    "bypass": "aiwf; fwd=bypass",
-    "volatile": "aiwf; fwd=bypass; detail=volatile",
-}
-
-
 def answer_response(outcome: QueryOutcome) -> Response:
     """The response carrying a query's answer, with its validators and caching headers (module docstring)."""
     response = _response(outcome.body, outcome.media_type)
@@ -226,7 +216,7 @@ def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) 
     if key is None or outcome.build is None:  # volatile, or an executor that does not say its build
         return replace(outcome, cache="volatile" if lexed.volatile else "bypass")
     answer = cache.put(outcome.build, key, outcome.body, outcome.media_type, min_uses=settings.answer_min_uses)
-    status = "stored" if answer.stored else "miss" if cache.enabled else "bypass"
+    status = cache.status(answer)
     return replace(outcome, sha256=answer.sha256, cache=status)
 
 
