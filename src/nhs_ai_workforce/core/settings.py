@@ -76,7 +76,8 @@ class Settings:
     # memory (MB) all query processes of the server may use together (0: no cap); default half the machine's
     query_memory_mb: int = field(default_factory=lambda: _half_of_memory_mb())
     query_queue: int = 10  # requests each server process lets wait for a query slot; past it: 503
-    query_slots_per_client: int | None = None  # slots one client may hold (None: half of query_workers, min 1)
+    query_slots_per_client: int | None = None  # slots one client is sure of (None: half of query_workers, min 1)
+    query_lend: bool = True  # lend slots nobody else wants past a client's share, taken back when wanted
     query_allocator: str = "auto"  # malloc of query processes: auto (jemalloc if installed), system, or a .so path
     update_token: str | None = field(default=None, repr=False)  # enables POST /update when set
     update_timeout_s: float | None = None  # time limit of an update's process (None: query_timeout_s)
@@ -193,8 +194,9 @@ class Settings:
             values["update_token"] = env["AIWF_UPDATE_TOKEN"]
         if env.get("AIWF_TRUSTED_PROXY"):
             values["trusted_proxy"] = env["AIWF_TRUSTED_PROXY"]
-        if env.get("AIWF_DUMP_IMPORTS"):
-            values["dump_imports"] = env["AIWF_DUMP_IMPORTS"].strip().lower() not in ("0", "no", "false", "off")
+        for name, key in (("AIWF_DUMP_IMPORTS", "dump_imports"), ("AIWF_QUERY_LEND", "query_lend")):
+            if env.get(name):
+                values[key] = env[name].strip().lower() not in ("0", "no", "false", "off")
         if env.get("AIWF_SERVICE_ALLOW"):
             values["service_allow"] = tuple(entry for entry in re.split(r"[\s,]+", env["AIWF_SERVICE_ALLOW"]) if entry)
         if env.get("SOURCE_DATE_EPOCH", "").strip():

@@ -11,11 +11,19 @@ a request must neither hold a server thread for long nor let one client crowd ou
   busy** with ``Retry-After``, so it holds a thread for at most a second. A waiting request
   that gets no slot within ``wait_s`` (the query time limit, by which every running query
   has ended) is refused the same way.
-- **Fair share.** A client (an address, see :mod:`nhs_ai_workforce.web.sparql`) holds at
-  most ``per_client`` slots at once and has at most half the queue waiting; past that it
-  gets **429 Too many queries** with ``Retry-After``. When a slot frees, it goes to the waiting client that
+- **Fair share.** A client (an address, see :mod:`nhs_ai_workforce.web.sparql`) is sure of
+  ``per_client`` slots and has at most half the queue waiting; past that it gets **429 Too
+  many queries** with ``Retry-After``. When a slot frees, it goes to the waiting client that
   holds the fewest slots, then the one served least recently, then the first to arrive: a
   client with many queries waiting does not delay a newcomer by more than one query.
+- **Lending.** A slot nobody else wants is lent to a client past its share (``lend``; the
+  pool's default), so one client alone uses every core. Nobody else wants one when no other
+  client has been given a slot for :data:`LEND_AFTER_S`. As soon as another client waits
+  within its share, the most recently lent slot is asked back (:attr:`Ticket.reclaimed_at`): its
+  runner gives its query :data:`RECLAIM_GRACE_S` to finish, then stops it and puts the
+  request back in the queue (:meth:`Admission.requeue`), first of its client's, where it starts
+  again. The share is thus a guarantee, not a cap; a runner that cannot stop its query (a
+  remote store) takes no loans.
 - Requests without a client (``None``: the CLI, tests) share the slots and the queue but have
   no per-client share.
 
@@ -36,7 +44,8 @@ from dataclasses import dataclass, field
 
 from ..core.errors import ServiceError, Unavailable
 
-__all__ = ["FULL_QUEUE_WAIT_S", "TOO_MANY_STATUS", "Admission", "Ticket", "client_key"]
+__all__ = ["FULL_QUEUE_WAIT_S", "LEND_AFTER_S", "RECLAIM_GRACE_S", "TOO_MANY_STATUS", "Admission", "Ticket",
+           "client_key"]
 
 #: How long a request may wait for a place when the whole queue is full (never past the time
 #: limit): under a burst of quick queries a place frees within milliseconds, so a short wait
@@ -46,6 +55,15 @@ FULL_QUEUE_WAIT_S = 1.0
 #: One client over its share: 429 Too Many Requests (RFC 6585), the status for "you, slow
 #: down", as opposed to 503 for "the server is full".
 TOO_MANY_STATUS = 429
+
+#: A slot is lent past a client's share only when no other client has been given one for this
+#: long (seconds): a client that sends its queries one after another keeps slots free for itself,
+#: rather than having each lent slot asked back.
+LEND_AFTER_S = 1.0
+
+#: How long a query in a slot asked back may still run (seconds): most queries end within it,
+#: so only a long one is stopped and started again.
+RECLAIM_GRACE_S = 0.05
 
 
 @dataclass(eq=False)
@@ -58,24 +76,36 @@ class Ticket:
     event: threading.Event = field(default_factory=threading.Event)
     #: Called (under the admission's lock: it must be quick) when a waiting ticket is granted.
     on_grant: Callable[[], None] | None = None
+    #: Granted past its client's share (a lent slot).
+    borrowed: bool = False
+    #: When a lent slot was asked back (``time.monotonic()``): its query is stopped
+    #: :data:`RECLAIM_GRACE_S` later and the ticket :meth:`~Admission.requeue`\ d.
+    reclaimed_at: float | None = None
+
+    def asked_back(self, now: float) -> bool:
+        """Has this lent slot been asked back and its query's grace run out?"""
+        at = self.reclaimed_at
+        return at is not None and now >= at + RECLAIM_GRACE_S
 
 
 class Admission:
     """Admits requests to ``slots`` concurrent queries (thread-safe); see the module docstring."""
 
     def __init__(self, slots: int, *, queue: int, per_client: int | None = None, wait_s: float,
-                 retry_s: int = 5) -> None:
+                 retry_s: int = 5, lend: bool = False) -> None:
         self.slots = max(1, slots)
         self.queue = max(0, queue)
         self.per_client = max(1, per_client if per_client is not None else self.slots // 2)
         self.queue_per_client = max(1, self.queue // 2)
         self.wait_s = wait_s
         self.retry_s = retry_s
+        self.lend = lend
         self._lock = threading.Lock()
         self._space = threading.Condition(self._lock)  # notified when a place in the queue frees
         self._running: Counter[str | None] = Counter()
         self._waiting: list[Ticket] = []
-        self._served: dict[str | None, int] = {}
+        self._served: dict[str | None, tuple[int, float]] = {}  # (order, time) of each client's last grant
+        self._lent: list[Ticket] = []
         self._order = itertools.count()
 
     @property
@@ -91,7 +121,7 @@ class Admission:
     @contextmanager
     def slot(self, client: str | None) -> Iterator[None]:
         """Hold a slot for the ``with`` block; raises :class:`ServiceError` (503, 429) at once if none may be had."""
-        ticket = self._enter(client)
+        ticket = self.enter(client)
         try:
             yield
         finally:
@@ -103,15 +133,11 @@ class Admission:
         :meth:`slot` would refuse (it would also wait a moment for room in a full queue)."""
         with self._lock:
             ticket = Ticket(client, next(self._order))
-            self._waiting.append(ticket)
-            self._dispatch()
+            refusal = self._admit(ticket)
+            if refusal is not None:
+                raise refusal
             if not ticket.granted:
-                self._waiting.remove(ticket)
-                refusal = self._refusal(client)
-                if refusal is not None:
-                    raise refusal
                 ticket.on_grant = on_grant  # only for a later grant: this one the caller sees
-                self._waiting.append(ticket)
             return ticket
 
     def cancel(self, ticket: Ticket) -> ServiceError | None:
@@ -125,37 +151,65 @@ class Admission:
             return self._busy(f"no query slot came free within {self.wait_s:g} s")
 
     def leave(self, ticket: Ticket) -> None:
-        """Free a granted ticket's slot."""
+        """Free a granted ticket's slot (nothing if it holds none)."""
         self._leave(ticket)
+
+    def requeue(self, ticket: Ticket, on_grant: Callable[[], None] | None = None) -> bool:
+        """Put a ticket whose lent slot was asked back, and whose query has been stopped, back in
+        the queue, before its client's other waiting tickets; ``True`` if it was granted again
+        at once (else ``on_grant()`` is called when it is, or the caller waits: :meth:`wait`)."""
+        with self._lock:
+            self._release(ticket)
+            ticket.borrowed, ticket.reclaimed_at, ticket.on_grant = False, None, on_grant
+            ticket.event.clear()
+            self._waiting.append(ticket)
+            self._dispatch()
+            return ticket.granted
+
+    def wait(self, ticket: Ticket) -> None:
+        """Wait for a waiting ticket's grant; raises the 503 of :meth:`cancel` past ``wait_s``."""
+        if not ticket.event.wait(self.wait_s):
+            error = self.cancel(ticket)
+            if error is not None:
+                raise error
 
     # -- inside
 
-    def _enter(self, client: str | None) -> Ticket:
+    def enter(self, client: str | None) -> Ticket:
+        """A granted ticket, after waiting in the queue if need be; raises :class:`ServiceError`
+        (503, 429) where :meth:`slot` does. The caller must :meth:`leave` it."""
         deadline = time.monotonic() + min(FULL_QUEUE_WAIT_S, self.wait_s)
         with self._lock:
             while True:
                 ticket = Ticket(client, next(self._order))
-                self._waiting.append(ticket)
-                self._dispatch()
+                refusal = self._admit(ticket)
                 if ticket.granted:
                     return ticket
-                self._waiting.remove(ticket)
-                refusal = self._refusal(client)
                 if refusal is None:
-                    self._waiting.append(ticket)
                     break
                 remaining = deadline - time.monotonic()
                 if refusal.status == TOO_MANY_STATUS or remaining <= 0:
                     raise refusal
                 self._space.wait(remaining)  # the queue is full: a place usually frees within ms
-        if not ticket.event.wait(self.wait_s):
-            error = self.cancel(ticket)
-            if error is not None:
-                raise error
+        self.wait(ticket)
         return ticket
 
-    def _refusal(self, client: str | None) -> ServiceError | None:
+    def _admit(self, ticket: Ticket) -> ServiceError | None:
+        """Grant ``ticket`` now, or queue it; why it may do neither (under the lock)."""
+        self._waiting.append(ticket)
+        self._dispatch()
+        if ticket.granted:
+            return None
+        self._waiting.remove(ticket)
+        refusal = self._refusal(ticket)
+        if refusal is None:
+            self._waiting.append(ticket)
+        self._ask_back()
+        return refusal
+
+    def _refusal(self, ticket: Ticket) -> ServiceError | None:
         """Why a request that cannot run now may not wait either (``None``: it may wait)."""
+        client = ticket.client
         if client is not None:
             waiting = sum(1 for ticket in self._waiting if ticket.client == client)
             if waiting >= self.queue_per_client:
@@ -166,7 +220,8 @@ class Admission:
                     "send the next one when one has finished",
                     retry_after=self._retry_after(),
                 )
-        if len(self._waiting) >= self.queue:
+        wanted = sum(1 for t in self._waiting if self._within_share(t))
+        if len(self._waiting) >= self.queue and not (self._within_share(ticket) and len(self._lent) > wanted):
             return self._busy(f"all {self.slots} query slots are taken and {len(self._waiting)} queries wait")
         return None
 
@@ -178,30 +233,76 @@ class Admission:
 
     def _leave(self, ticket: Ticket) -> None:
         with self._lock:
-            self._running[ticket.client] -= 1
-            if self._running[ticket.client] <= 0:
-                del self._running[ticket.client]
+            self._release(ticket)
             self._dispatch()
 
+    def _release(self, ticket: Ticket) -> None:
+        """Free ``ticket``'s slot, if it holds one (under the lock)."""
+        if not ticket.granted:
+            return
+        ticket.granted = False
+        client = ticket.client
+        self._running[client] -= 1
+        if self._running[client] <= 0:
+            del self._running[client]
+        if ticket.borrowed:
+            self._lent.remove(ticket)
+        else:  # a slot of the share came free: the client's oldest loan is now within its share
+            loan = next((t for t in self._lent if t.client == client), None)
+            if loan is not None:
+                self._lent.remove(loan)
+                loan.borrowed, loan.reclaimed_at = False, None
+
+    def _within_share(self, ticket: Ticket) -> bool:
+        return ticket.client is None or self._running[ticket.client] < self.per_client
+
+    def _may_borrow(self, client: str | None, now: float) -> bool:
+        """May ``client`` be lent a slot past its share: has no other client had one lately?"""
+        return self.lend and all(at <= now - LEND_AFTER_S for other, (_, at) in self._served.items() if other != client)
+
     def _dispatch(self) -> None:
-        """Give free slots to the fairest waiting requests (under the lock)."""
+        """Give free slots to the fairest waiting requests, lend what nobody else wants, and ask
+        lent slots back for waiting requests within their share (under the lock)."""
+        now = time.monotonic()
         while self._waiting and sum(self._running.values()) < self.slots:
-            eligible = [t for t in self._waiting if t.client is None or self._running[t.client] < self.per_client]
-            if not eligible:
-                return
-            chosen = min(eligible, key=lambda t: (self._running[t.client], self._served.get(t.client, -1), t.seq))
+            eligible = [t for t in self._waiting if self._within_share(t)]
+            borrowed = not eligible
+            if borrowed:
+                eligible = [t for t in self._waiting if self._may_borrow(t.client, now)]
+                if not eligible:
+                    break
+            chosen = min(eligible, key=lambda t: (self._running[t.client], self._served.get(t.client, (-1,))[0], t.seq))
             self._waiting.remove(chosen)
             self._running[chosen.client] += 1
-            self._served[chosen.client] = next(self._order)
+            self._served[chosen.client] = (next(self._order), now)
             if len(self._served) > 4 * (self.held + 1):  # forget clients not seen for a while
                 for stale in sorted(self._served, key=self._served.__getitem__)[: len(self._served) // 2]:
                     if stale not in self._running:
                         del self._served[stale]
-            chosen.granted = True
+            chosen.granted, chosen.borrowed = True, borrowed
+            if borrowed:
+                self._lent.append(chosen)
             chosen.event.set()
             if chosen.on_grant is not None:
                 chosen.on_grant()
             self._space.notify_all()
+        self._ask_back()
+
+    def _ask_back(self) -> None:
+        """Ask lent slots back for the waiting requests within their share, the most recent
+        loans first; no more than they need (under the lock)."""
+        wanted = sum(1 for t in self._waiting if self._within_share(t))
+        asked = sum(1 for t in self._lent if t.reclaimed_at is not None)
+        for loan in reversed(self._lent):
+            if asked >= wanted:
+                break
+            if loan.reclaimed_at is None:
+                loan.reclaimed_at, asked = time.monotonic(), asked + 1
+        for loan in self._lent:  # no longer needed (a slot of a share came free meanwhile)
+            if asked <= wanted:
+                break
+            if loan.reclaimed_at is not None:
+                loan.reclaimed_at, asked = None, asked - 1
 
 
 def client_key(address: str | None) -> str | None:

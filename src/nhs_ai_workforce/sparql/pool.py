@@ -49,9 +49,12 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   is copied into each child's memory instead (about 2.5 times its size on disk per child),
   where queries run two to four times faster (:mod:`.query_process`).
 - **Busy.** At most ``query_workers`` queries run at once per server process, a few more
-  may wait (``AIWF_QUERY_QUEUE``), and one client holds at most its share
+  may wait (``AIWF_QUERY_QUEUE``), and one client is sure of its share
   (``AIWF_QUERY_SLOTS_PER_CLIENT``); the rest are refused at once with 503 or 429 and
   ``Retry-After`` (:mod:`.admission`), as are a missing store and a stopping pool (503).
+  Slots nobody else wants are lent past a client's share (``AIWF_QUERY_LEND``, on by
+  default); a query in a lent slot that another client needs is stopped after
+  :data:`~.admission.RECLAIM_GRACE_S` and runs again from the queue.
 - **Shutdown.** :meth:`PooledExecutor.close` (also run at interpreter exit and when the
   executor is garbage-collected) kills the children. A child whose parent process disappears
   (a server worker killed with ``SIGKILL``) notices within a second and exits, even in the
@@ -69,7 +72,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
 import weakref
@@ -77,24 +79,19 @@ from collections import deque
 from dataclasses import replace
 
 from ..core.channel import lifeline
-from ..core.errors import BadRequest, ServiceError, Unavailable
+from ..core.errors import ServiceError, Unavailable
 from ..core.processes import Child, launch, query_allocator, stop, stop_all
 from ..core.settings import Settings
-from .admission import Admission
+from .admission import Admission, Ticket
 from .execution import QueryJob, QueryOutcome
 from .guard import check_query
+from .pool_errors import RETRY_S, crashed, reply_error, timed_out, too_much_memory
 from .query_process import query_child
 
 __all__ = ["PooledExecutor"]
 
 #: How long a new child may take to open the store and say it is ready.
 START_TIMEOUT_S = 60.0
-#: ``Retry-After`` (seconds) when no query worker could take a query.
-RETRY_S = 5
-#: Signals that mean the query exhausted the stack or the address-space backstop.
-_EXHAUSTED = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
-#: ``Retry-After`` (seconds) when a query process died of something other than its query.
-LOST_RETRY_S = 1
 #: Memory (MB) an idle query process may keep; one that keeps more after a query is replaced.
 IDLE_MB = 256
 #: How often (seconds) a running query's memory is read.
@@ -103,12 +100,8 @@ WATCH_S = 0.05
 _log = logging.getLogger(__name__)
 
 
-def _error(payload: tuple) -> ServiceError:
-    """The :class:`ServiceError` of an error reply (503s as :class:`Unavailable`)."""
-    status, title, message, line, column, retry_after = payload
-    if status == 503:
-        return Unavailable(message, title, retry_after or RETRY_S)
-    return ServiceError(status, title, message, line, column)
+class _AskedBack(Exception):
+    """The query's lent slot was asked back, and the query stopped."""
 
 
 # -- the parent --------------------------------------------------------------------------
@@ -146,7 +139,7 @@ class PooledExecutor:
         self.admission = Admission(
             self.size, queue=settings.query_queue if queue is None else queue,
             per_client=settings.query_slots_per_client if per_client is None else per_client,
-            wait_s=max(self.timeout_s, 1.0), retry_s=RETRY_S,
+            wait_s=max(self.timeout_s, 1.0), retry_s=RETRY_S, lend=settings.query_lend,
         )
         self._ready: deque[Child] = deque()
         self._children: set[Child] = set()
@@ -221,13 +214,24 @@ class PooledExecutor:
             raise self._stopping()
         if not self._started:
             self.start()
-        with self.admission.slot(job.client):
-            for _ in range(3):  # a child found dead before it got the job: try another
-                child = self._take(time.monotonic() + max(self.timeout_s, 1.0) + 5.0)
-                outcome = self._run_on(child, job)
-                if outcome is not None:
-                    return outcome
-            raise Unavailable("no query worker could take the query; try again", "Query workers unavailable", RETRY_S)
+        ticket = self.admission.enter(job.client)
+        try:
+            while True:
+                try:
+                    return self._run_in_slot(job, ticket)
+                except _AskedBack:  # its slot was lent, and is wanted: start again when one is free
+                    if not self.admission.requeue(ticket):
+                        self.admission.wait(ticket)
+        finally:
+            self.admission.leave(ticket)
+
+    def _run_in_slot(self, job: QueryJob, ticket: Ticket) -> QueryOutcome:
+        for _ in range(3):  # a child found dead before it got the job: try another
+            child = self._take(time.monotonic() + max(self.timeout_s, 1.0) + 5.0)
+            outcome = self._run_on(child, job, ticket)
+            if outcome is not None:
+                return outcome
+        raise Unavailable("no query worker could take the query; try again", "Query workers unavailable", RETRY_S)
 
     def _busy(self) -> ServiceError:
         return Unavailable(f"all {self.size} query workers stayed busy; try again in a few seconds", "Server busy",
@@ -269,12 +273,12 @@ class PooledExecutor:
         self._replenish()
         return code
 
-    def _run_on(self, child: Child, job: QueryJob) -> QueryOutcome | None:
+    def _run_on(self, child: Child, job: QueryJob, ticket: Ticket) -> QueryOutcome | None:
         """Run ``job`` on ``child``; ``None`` if the child was dead before it got it."""
         if not self.send(child, job):
             return None
         try:
-            reply = self._await(child)
+            reply = self._await(child, ticket)
         except (EOFError, OSError):
             raise self.lost(child) from None
         if reply is None:
@@ -310,23 +314,19 @@ class PooledExecutor:
         kind, payload = reply
         if kind == "ok":
             return payload
-        raise _error(payload)
+        raise reply_error(payload)
 
     def lost(self, child: Child) -> ServiceError:
         """The error for a child that died running its query (discarded and replaced)."""
         code = self._discard(child)
         _log.warning("query process %d died (exit code %s) running a query; replaced", child.pid, code)
-        return self._crashed(code)
+        return crashed(code, self.memory_mb)
 
     def timed_out(self, child: Child) -> ServiceError:
         """The error for a query past the time limit; its child is killed and replaced."""
         self._discard(child)
         _log.warning("query timed out after %g s; killed its process %d", self.timeout_s, child.pid)
-        return ServiceError(
-            504,
-            "Query timed out",
-            f"query timed out after {self.timeout_s:g} s and was stopped; narrow it or add LIMIT",
-        )
+        return timed_out(self.timeout_s)
 
     def over_memory(self, child: Child) -> float | None:
         """The memory (MB) of ``child``'s running query if it is over its share, else ``None``."""
@@ -337,49 +337,29 @@ class PooledExecutor:
         """The error for a query found using ``used`` MB, over its share; its child is killed and replaced."""
         self._discard(child)
         _log.warning("a query used %.0f MB, over its %d MB; killed its process %d", used, self.memory_mb, child.pid)
-        return self._too_much_memory(used)
+        return too_much_memory(used, self.memory_mb, self.settings.query_memory_mb)
 
-    def _await(self, child: Child) -> tuple | None:
-        """The child's reply, ``None`` after the time limit; kills a child over its memory share."""
+    def stop_lent(self, child: Child) -> None:
+        """Stop ``child``'s query, whose lent slot was asked back; the child is replaced."""
+        self._discard(child)
+        _log.info("stopped a query in a lent slot that another client needed (process %d)", child.pid)
+
+    def _await(self, child: Child, ticket: Ticket) -> tuple | None:
+        """The child's reply, ``None`` after the time limit; kills a child over its memory share,
+        or whose lent slot was asked back (raising :class:`_AskedBack`)."""
         deadline = time.monotonic() + self.timeout_s
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
-            if child.conn.poll(min(WATCH_S, remaining) if self.memory_mb else remaining):
+            if child.conn.poll(min(WATCH_S, remaining) if self.memory_mb or ticket.borrowed else remaining):
                 return child.conn.recv()
+            if ticket.asked_back(time.monotonic()):
+                self.stop_lent(child)
+                raise _AskedBack
             used = self.over_memory(child)
             if used is not None:
                 raise self.memory_error(child, used)
-
-    def _too_much_memory(self, used: float) -> ServiceError:
-        total = self.settings.query_memory_mb
-        return BadRequest(
-            f"the query used more than its memory limit of {self.memory_mb} MB (it had {used:.0f} MB; "
-            f"AIWF_QUERY_MEMORY_MB={total} is shared by all query processes) and was stopped; "
-            "narrow it, add LIMIT, or avoid sorting or grouping large results",
-            "Query used too much memory",
-        )
-
-    def _crashed(self, code: int | None) -> ServiceError:
-        name = f"exit code {code}"
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            if -code in _EXHAUSTED:
-                limit = f"{self.memory_mb} MB" if self.memory_mb else "none"
-                return BadRequest(
-                    f"the query process died ({name}) running this query: it ran out of stack or memory "
-                    f"(memory limit {limit}). Nest less deeply, shorten long chains, or narrow the query",
-                    "Query too demanding",
-                )
-        return Unavailable(
-            f"the query process stopped ({name}) while running the query, for a reason outside the query "
-            "(it was killed, or the machine ran short of memory); it has been replaced: try again",
-            "Query process lost", LOST_RETRY_S,
-        )
 
     # -- keeping the pool full
 

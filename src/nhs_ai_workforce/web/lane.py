@@ -92,7 +92,8 @@ class _Request:
     child: Any = None
     #: While waiting: when it gives up. While running: the time limit.
     deadline: float = 0.0
-    #: Why the watch killed its query process: ``"time"``, or the memory (MB) it was found using.
+    #: Why the watch killed its query process: ``"time"``, ``"asked back"`` (its lent slot), or
+    #: the memory (MB) it was found using.
     killed: str | float | None = None
     #: The query process's socket, while the I/O loop waits for its reply.
     fd: int = -1
@@ -245,8 +246,11 @@ class Lane:
     def _replied(self, request: _Request) -> None:
         if request.done:
             return
-        request.done = True
         self._map.pop(request.fd, None)
+        if request.killed == "asked back":
+            self._requeue(request)
+            return
+        request.done = True
         self._unwatch(request)
         try:
             result = self._result(request)
@@ -278,6 +282,17 @@ class Lane:
             return error
         finally:
             self._leave(request)
+
+    def _requeue(self, request: _Request) -> None:
+        """Its lent slot was asked back and its query stopped: back to the queue, to start again."""
+        self.pool.stop_lent(request.child)
+        request.child, request.fd, request.killed = None, -1, None
+        granted = self.pool.admission.requeue(request.ticket, functools.partial(self._granted, request))
+        self._calls.run_pending()  # the request the slot went to
+        if granted:
+            self._run(request)
+        else:
+            request.deadline = time.monotonic() + self.pool.admission.wait_s
 
     def _leave(self, request: _Request) -> None:
         """Free the request's slot; a lane request it is granted to sends its job at once."""
@@ -381,7 +396,10 @@ class Lane:
             if request.killed is not None:
                 continue
             used = self.pool.over_memory(child) if now < request.deadline else None
-            if now >= request.deadline or used is not None:
+            if request.ticket.asked_back(now):
+                request.killed = "asked back"
+            elif now >= request.deadline or used is not None:
                 request.killed = "time" if used is None else used
+            if request.killed is not None:
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it

@@ -78,7 +78,7 @@ class Readable:
     accepting = False
 
     def __init__(self, on_ready) -> None:
-        self.on_ready = on_ready
+        self._on_ready = on_ready
 
     def readable(self) -> bool:
         return True
@@ -87,7 +87,10 @@ class Readable:
         return False
 
     def handle_read_event(self) -> None:
-        self.on_ready()
+        """Once only: a closed socket may be reported as readable and closed in one poll."""
+        on_ready, self._on_ready = self._on_ready, None
+        if on_ready is not None:
+            on_ready()
 
     handle_close = handle_expt_event = handle_error = handle_read_event
 
