@@ -8,6 +8,7 @@ Bounded: at most ``--seconds`` of load, loopback only.
 
     .venv/bin/python benchmarks/overload.py                    # defaults of aiwf serve
     .venv/bin/python benchmarks/overload.py --threads 16       # more request threads per process
+    .venv/bin/python benchmarks/overload.py --set AIWF_QUERY_LEND=0   # no slot lent past a share
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def get(source: str, port: int, path: str) -> tuple[int, float]:
         response = conn.getresponse()
         response.read()
         return response.status, time.monotonic() - started
-    except OSError:
+    except (OSError, http.client.HTTPException):  # not listening yet (a socket may even connect to itself)
         return 0, time.monotonic() - started
     finally:
         conn.close()
@@ -59,12 +60,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, help="aiwf serve --threads (default: its own)")
+    parser.add_argument("--set", action="append", default=[], metavar="AIWF_NAME=VALUE",
+                        help="a setting of the server (default: none, its defaults)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         settings = numbered_store(Settings(root=Path(root)))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_")}
         env.update(HOST="127.0.0.1", PORT=str(port), AIWF_STORE=str(settings.store_path))
+        env.update(setting.split("=", 1) for setting in args.set)
         command = [str(Path(sys.executable).with_name("aiwf")), "serve"]
         if args.threads:
             command += ["--threads", str(args.threads)]

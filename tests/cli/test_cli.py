@@ -157,7 +157,8 @@ def test_serve_answers_sparql_over_http(settings, built_store):
                     raise
                 time.sleep(0.1)
         assert health == {"status": "ok", "build": built_store.name, "replay": {"recorded": 0, "replayed": 0},
-                          "lane": {"answered": 0, "handed": 0}}
+                          "lane": {"answered": 0, "handed": 0},
+                          "queries": {"running": 0, "waiting": 0, "lent": 0, "loans": 0, "asked_back": 0}}
         url = f"{base}/sparql?" + urllib.parse.urlencode({"query": COUNT})
         request = urllib.request.Request(url, headers={"Accept": "text/csv"})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -16,7 +16,7 @@ import pytest
 from conftest import numbered_store
 from nhs_ai_workforce.core.errors import ServiceError
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.sparql.admission import RECLAIM_GRACE_S, Admission
+from nhs_ai_workforce.sparql.admission import LEND_QUICK_S, RECLAIM_GRACE_S, Admission
 from nhs_ai_workforce.sparql.execution import QueryJob
 from nhs_ai_workforce.sparql.pool import PooledExecutor, _memory_shares
 from nhs_ai_workforce.web.app import create_app
@@ -154,8 +154,14 @@ def test_requests_without_a_client_share_the_slots_but_have_no_per_client_cap():
 # -- the memory shares ---------------------------------------------------------------------------
 
 
+def quick_client(admission: Admission, client: str) -> Admission:
+    """``admission`` after one quick query of ``client`` (only a client whose queries end quickly borrows)."""
+    admission.leave(admission.enter(client))
+    return admission
+
+
 def test_a_slot_nobody_else_wants_is_lent_past_the_share_and_asked_back_for_another_client():
-    admission = Admission(2, queue=4, per_client=1, wait_s=600, lend=True)
+    admission = quick_client(Admission(2, queue=4, per_client=1, wait_s=600, lend=True), "10.0.0.1")
     own, lent = admission.enter("10.0.0.1"), admission.enter("10.0.0.1")
     assert (own.borrowed, lent.borrowed) == (False, True)
     assert admission.counts() == (2, 0)
@@ -171,11 +177,11 @@ def test_a_slot_nobody_else_wants_is_lent_past_the_share_and_asked_back_for_anot
     assert lent.granted and not lent.borrowed  # again, within its share
     for ticket in (other, lent):
         admission.leave(ticket)
-    assert admission.counts() == (0, 0)
+    assert admission.report() == {"running": 0, "waiting": 0, "lent": 0, "loans": 1, "asked_back": 1}
 
 
 def test_a_loan_becomes_the_share_when_the_clients_own_slot_frees_and_is_no_longer_asked_back():
-    admission = Admission(2, queue=4, per_client=1, wait_s=600, lend=True)
+    admission = quick_client(Admission(2, queue=4, per_client=1, wait_s=600, lend=True), "10.0.0.1")
     own, lent = admission.enter("10.0.0.1"), admission.enter("10.0.0.1")
     other = admission.enter_nowait("10.0.0.2", lambda: None)
     assert lent.reclaimed_at is not None
@@ -186,14 +192,32 @@ def test_a_loan_becomes_the_share_when_the_clients_own_slot_frees_and_is_no_long
         admission.leave(ticket)
 
 
-def test_no_slot_is_lent_while_another_client_was_served_lately_nor_without_lending():
-    admission = Admission(2, queue=4, per_client=1, wait_s=600, lend=True)
+def test_no_slot_is_lent_while_another_client_was_served_lately():
+    admission = quick_client(Admission(2, queue=4, per_client=1, wait_s=600, lend=True), "10.0.0.1")
     admission.leave(admission.enter("10.0.0.2"))
     own = admission.enter("10.0.0.1")
     waiting = admission.enter_nowait("10.0.0.1", lambda: None)
     assert not waiting.granted and admission.counts() == (1, 1)  # the other client may be back at once
     assert admission.cancel(waiting) is not None
     admission.leave(own)
+
+
+def test_no_slot_is_lent_to_a_client_with_a_long_query_nor_to_one_never_seen_nor_without_lending(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    admission = Admission(2, queue=4, per_client=1, wait_s=600, lend=True)
+    first = admission.enter("10.0.0.1")
+    assert not admission.enter_nowait("10.0.0.1", lambda: None).granted  # no query of it has ended yet
+    admission = quick_client(Admission(2, queue=4, per_client=1, wait_s=600, lend=True), "10.0.0.1")
+    first = admission.enter("10.0.0.1")
+    clock[0] += LEND_QUICK_S + 0.01
+    assert not admission.enter_nowait("10.0.0.1", lambda: None).granted  # the running one is long
+    admission = quick_client(Admission(2, queue=4, per_client=1, wait_s=600, lend=True), "10.0.0.1")
+    first = admission.enter("10.0.0.1")
+    clock[0] += LEND_QUICK_S + 0.01
+    admission.leave(first)  # its last query was long
+    admission.enter("10.0.0.1")
+    assert not admission.enter_nowait("10.0.0.1", lambda: None).granted
     strict = Admission(2, queue=4, per_client=1, wait_s=600)
     strict.enter("10.0.0.1")
     assert not strict.enter_nowait("10.0.0.1", lambda: None).granted
@@ -291,6 +315,7 @@ def test_a_clients_runaway_queries_borrow_the_free_slot_and_give_it_back_to_anot
             except ServiceError as error:
                 statuses.append(error.status)
 
+        assert _count(pool.run(QueryJob(COUNT, JSON, client="10.0.0.1")).body) == 514  # a quick one first
         threads = [threading.Thread(target=hog, daemon=True) for _ in range(6)]
         for thread in threads:
             thread.start()

@@ -393,6 +393,7 @@ def test_a_new_publication_is_served_without_a_restart(settings, ns, built_store
             assert status == 200 and headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"' != etag
             health = json.loads(fetch(f"{server}/health")[2])
             assert health.pop("replay").keys() == {"recorded", "replayed"}
+            assert health.pop("queries").keys() == {"running", "waiting", "lent", "loans", "asked_back"}
             assert health == {"status": "ok", "build": second.id, "store": "remote", "published_build": second.build}
 
 

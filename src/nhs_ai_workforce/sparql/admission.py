@@ -18,7 +18,9 @@ a request must neither hold a server thread for long nor let one client crowd ou
   client with many queries waiting does not delay a newcomer by more than one query.
 - **Lending.** A slot nobody else wants is lent to a client past its share (``lend``; the
   pool's default), so one client alone uses every core. Nobody else wants one when no other
-  client has been given a slot for :data:`LEND_AFTER_S`. As soon as another client waits
+  client has been given a slot for :data:`LEND_AFTER_S`; and only a client whose queries end
+  quickly borrows (its last one, and each it is running, within :data:`LEND_QUICK_S`), so a
+  client flooding the server with runaway queries never does. As soon as another client waits
   within its share, the most recently lent slot is asked back (:attr:`Ticket.reclaimed_at`): its
   runner gives its query :data:`RECLAIM_GRACE_S` to finish, then stops it and puts the
   request back in the queue (:meth:`Admission.requeue`), first of its client's, where it starts
@@ -44,8 +46,8 @@ from dataclasses import dataclass, field
 
 from ..core.errors import ServiceError, Unavailable
 
-__all__ = ["FULL_QUEUE_WAIT_S", "LEND_AFTER_S", "RECLAIM_GRACE_S", "TOO_MANY_STATUS", "Admission", "Ticket",
-           "client_key"]
+__all__ = ["FULL_QUEUE_WAIT_S", "LEND_AFTER_S", "LEND_QUICK_S", "RECLAIM_GRACE_S", "TOO_MANY_STATUS", "Admission",
+           "Ticket", "client_key"]
 
 #: How long a request may wait for a place when the whole queue is full (never past the time
 #: limit): under a burst of quick queries a place frees within milliseconds, so a short wait
@@ -60,6 +62,11 @@ TOO_MANY_STATUS = 429
 #: long (seconds): a client that sends its queries one after another keeps slots free for itself,
 #: rather than having each lent slot asked back.
 LEND_AFTER_S = 1.0
+
+#: Only a client whose last query, and each it is running, took at most this long (seconds)
+#: borrows: taking a lent slot back from a long query means stopping it, and the newcomer then
+#: waits for a fresh query process (about 0.1 s).
+LEND_QUICK_S = 0.25
 
 #: How long a query in a slot asked back may still run (seconds): most queries end within it,
 #: so only a long one is stopped and started again.
@@ -76,7 +83,8 @@ class Ticket:
     event: threading.Event = field(default_factory=threading.Event)
     #: Called (under the admission's lock: it must be quick) when a waiting ticket is granted.
     on_grant: Callable[[], None] | None = None
-    #: Granted past its client's share (a lent slot).
+    #: When it was granted (``time.monotonic()``), and whether past its client's share (a lent slot).
+    granted_at: float = 0.0
     borrowed: bool = False
     #: When a lent slot was asked back (``time.monotonic()``): its query is stopped
     #: :data:`RECLAIM_GRACE_S` later and the ticket :meth:`~Admission.requeue`\ d.
@@ -105,7 +113,10 @@ class Admission:
         self._running: Counter[str | None] = Counter()
         self._waiting: list[Ticket] = []
         self._served: dict[str | None, tuple[int, float]] = {}  # (order, time) of each client's last grant
-        self._lent: list[Ticket] = []
+        self._took: dict[str | None, float] = {}  # how long each client's last query held its slot
+        self._holding: list[Ticket] = []  # the granted tickets
+        #: Slots lent so far, and loans asked back so far.
+        self.loans = self.asked_back = 0
         self._order = itertools.count()
 
     @property
@@ -117,6 +128,12 @@ class Admission:
         """``(running, waiting)`` now."""
         with self._lock:
             return sum(self._running.values()), len(self._waiting)
+
+    def report(self) -> dict[str, int]:
+        """What ``/health`` says of the slots: running, waiting and lent now; loans and loans asked back so far."""
+        with self._lock:
+            return {"running": sum(self._running.values()), "waiting": len(self._waiting), "lent": len(self._lent()),
+                    "loans": self.loans, "asked_back": self.asked_back}
 
     @contextmanager
     def slot(self, client: str | None) -> Iterator[None]:
@@ -221,7 +238,7 @@ class Admission:
                     retry_after=self._retry_after(),
                 )
         wanted = sum(1 for t in self._waiting if self._within_share(t))
-        if len(self._waiting) >= self.queue and not (self._within_share(ticket) and len(self._lent) > wanted):
+        if len(self._waiting) >= self.queue and not (self._within_share(ticket) and len(self._lent()) > wanted):
             return self._busy(f"all {self.slots} query slots are taken and {len(self._waiting)} queries wait")
         return None
 
@@ -242,23 +259,29 @@ class Admission:
             return
         ticket.granted = False
         client = ticket.client
+        self._holding.remove(ticket)
+        self._took[client] = time.monotonic() - ticket.granted_at
         self._running[client] -= 1
         if self._running[client] <= 0:
             del self._running[client]
-        if ticket.borrowed:
-            self._lent.remove(ticket)
-        else:  # a slot of the share came free: the client's oldest loan is now within its share
-            loan = next((t for t in self._lent if t.client == client), None)
+        if not ticket.borrowed:  # a slot of the share came free: the client's oldest loan is now within it
+            loan = next((t for t in self._holding if t.client == client and t.borrowed), None)
             if loan is not None:
-                self._lent.remove(loan)
                 loan.borrowed, loan.reclaimed_at = False, None
+
+    def _lent(self) -> list[Ticket]:
+        """The granted tickets past their client's share, oldest first."""
+        return [t for t in self._holding if t.borrowed]
 
     def _within_share(self, ticket: Ticket) -> bool:
         return ticket.client is None or self._running[ticket.client] < self.per_client
 
     def _may_borrow(self, client: str | None, now: float) -> bool:
-        """May ``client`` be lent a slot past its share: has no other client had one lately?"""
-        return self.lend and all(at <= now - LEND_AFTER_S for other, (_, at) in self._served.items() if other != client)
+        """May ``client`` be lent a slot past its share: are its queries quick, and has no other
+        client had a slot lately?"""
+        return (self.lend and self._took.get(client, math.inf) <= LEND_QUICK_S
+                and all(now - t.granted_at <= LEND_QUICK_S for t in self._holding if t.client == client)
+                and all(at <= now - LEND_AFTER_S for other, (_, at) in self._served.items() if other != client))
 
     def _dispatch(self) -> None:
         """Give free slots to the fairest waiting requests, lend what nobody else wants, and ask
@@ -279,9 +302,10 @@ class Admission:
                 for stale in sorted(self._served, key=self._served.__getitem__)[: len(self._served) // 2]:
                     if stale not in self._running:
                         del self._served[stale]
-            chosen.granted, chosen.borrowed = True, borrowed
-            if borrowed:
-                self._lent.append(chosen)
+                        self._took.pop(stale, None)
+            chosen.granted, chosen.granted_at, chosen.borrowed = True, now, borrowed
+            self.loans += borrowed
+            self._holding.append(chosen)
             chosen.event.set()
             if chosen.on_grant is not None:
                 chosen.on_grant()
@@ -292,13 +316,15 @@ class Admission:
         """Ask lent slots back for the waiting requests within their share, the most recent
         loans first; no more than they need (under the lock)."""
         wanted = sum(1 for t in self._waiting if self._within_share(t))
-        asked = sum(1 for t in self._lent if t.reclaimed_at is not None)
-        for loan in reversed(self._lent):
+        lent = self._lent()
+        asked = sum(1 for t in lent if t.reclaimed_at is not None)
+        for loan in reversed(lent):
             if asked >= wanted:
                 break
             if loan.reclaimed_at is None:
                 loan.reclaimed_at, asked = time.monotonic(), asked + 1
-        for loan in self._lent:  # no longer needed (a slot of a share came free meanwhile)
+                self.asked_back += 1
+        for loan in lent:  # no longer needed (a slot of a share came free meanwhile)
             if asked <= wanted:
                 break
             if loan.reclaimed_at is not None:
