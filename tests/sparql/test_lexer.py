@@ -126,7 +126,7 @@ def test_a_job_carrying_its_scan_is_never_scanned_again(monkeypatch):
     text = "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"
     job = QueryJob(text, "application/sparql-results+json", lexed=check_query(text, max_bytes=1000))
     scans = []
-    monkeypatch.setattr(lexer, "_tokens", lambda text: scans.append(text) or iter(()))
+    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or ([], text, 0, []))
     assert dataset_options(job) == {}  # FROM: the query's own dataset, read from the scan
     assert b"http://example.org/g" in execute(store, job).body  # FROM <g>: g is the default graph
     assert scans == []
@@ -141,8 +141,8 @@ def test_a_request_is_scanned_once(monkeypatch, settings, built_store):
     client = create_app({"SETTINGS": settings, "EXECUTOR": "in-process"}).test_client()
     graph = f"{settings.base.rstrip('/')}/id/graph/background"
     scans = []
-    tokens = lexer._tokens
-    monkeypatch.setattr(lexer, "_tokens", lambda text: scans.append(text) or tokens(text))
+    scan = lexer._scan
+    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or scan(text))
     query = f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}"
     response = client.get("/sparql", query_string={"query": query})
     assert response.status_code == 200
@@ -179,3 +179,15 @@ def test_a_text_with_a_quote_the_scan_cannot_pair_is_its_own_normal_form():
 ])
 def test_volatile_functions_are_found_outside_strings_iris_and_names(text, volatile):
     assert lex(text, {"ex": "http://example.org/"}).volatile is volatile
+
+
+def test_a_base_that_is_no_iri_is_left_to_the_parser_not_raised():
+    lexed = lex("BASE <http://[x/> SELECT * FROM <a> { ?s ?p ?o }")
+    assert lexed.form == "SELECT" and lexed.base == "http://[x/"
+    assert [(c.written, c.iri) for c in lexed.datasets] == [("<a>", None)]
+
+
+def test_the_normal_form_keeps_strings_and_iris_and_makes_each_run_of_spaces_one():
+    text = "PREFIX ex: <urn:x:>  # a comment\n\tSELECT ?s{?s ex:p  'a  # b' ; ex:q \"\"\"c\n  d\"\"\"}  \n"
+    assert lex(text).normal == "PREFIX ex: <urn:x:> SELECT ?s{?s ex:p 'a  # b' ; ex:q \"\"\"c\n  d\"\"\"}"
+    assert lex("SELECT * { ?s ?p 'broken\n' }").normal == "SELECT * { ?s ?p 'broken\n' }"  # unpaired: as sent

@@ -214,3 +214,9 @@ def test_a_slot_lent_to_one_client_is_given_back_to_another_and_its_query_answer
     assert other.startswith(b"HTTP/1.1 200 OK\r\n")
     assert [body_of(answer) for answer, _ in hog] == [b"n\r\n9000000\r\n"] * 2  # the stopped one ran again
     assert other_s < min(seconds for _, seconds in hog) / 2, (other_s, hog)
+
+
+def test_a_base_that_is_no_iri_gets_a_400_not_a_closed_connection_nor_a_500(server):
+    query = "BASE <http://[x/> SELECT * FROM <a> { ?s ?p ?o }"
+    by_app, by_lane = exchange(server.port, post(query, "text/csv", extra="X-Via: app\r\n"), post(query, "text/csv"))
+    assert by_app.startswith(b"HTTP/1.1 400 ") and by_lane.startswith(b"HTTP/1.1 400 ")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -57,23 +57,30 @@ WATCHED = UPDATE_KEYWORDS | {"SERVICE", "LOAD"}
 #: 17.4.5: ``NOW`` is per query execution; ``RAND``, ``UUID``, ``STRUUID`` are fresh each call).
 VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID"})
 
-# One alternative per token kind; the first that matches at a position wins.
+#: Every word the scan notes as it goes.
+_NOTED = WATCHED | {"PREFIX", "BASE", "FROM", "USING"} | VOLATILE_FUNCTIONS
+
+# Each match is one token and the spaces and comments before it (taken whole, never given back:
+# a possessive ``*+``). The token kinds start with different characters, except a word and a
+# prefixed name (``ex:a``): a word followed by ``:`` is a prefixed name. ``end`` takes the spaces
+# and comments after the last token; ``other`` any other character.
 _TOKEN = re.compile(
-    r"(?P<space>\s+|\#[^\n\r]*)"  # spaces and comments
-    r'|(?P<literal>"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"(?:\s+|\#[^\n\r]*)*+"  # spaces and comments
+    r"(?:(?P<word>[^\W\d]\w*+)(?![\w.\-\u00B7]*:)"
+    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"  # ex:a, :a, _:b
+    r"|(?P<literal>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"  # variables
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
     r"|'(?:[^'\\\n\r]|\\.)*'"
-    r"|[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"  # variables
     r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
     r"|\^\^"  # datatype marker
     r"|\d*\.?\d+(?:[eE][+-]?\d+)?)"  # numbers
     r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"  # IRIs (no spaces, so never a '<' comparison)
-    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"  # ex:a, :a, _:b
-    r"|(?P<word>[^\W\d]\w*)"
     r"|(?P<open>[({\[])"
     r"|(?P<close>[)}\]])"
-    r"|(?P<other>.)",
+    r"|(?P<end>\Z)"
+    r"|(?P<other>.))",
     re.DOTALL,
 )
 #: A prefix name as ``PREFIX`` declares it (SPARQL's ``PNAME_NS``).
@@ -142,10 +149,43 @@ class Lexed:
 _Token = tuple[str, str, int]  # kind, text, offset
 
 
-def _tokens(text: str) -> Iterator[_Token]:
+def _scan(text: str) -> tuple[list[_Token], str, int, list[int]]:
+    """The tokens of ``text``, its normal form, the deepest nesting, and the indexes of the words
+    of :data:`_NOTED`, in one pass.
+
+    The normal form has each run of spaces and comments between tokens made one space. Only
+    where the scan is sure of its tokens: a quote it could not pair (a string broken by a line
+    end, which is malformed) leaves the text as it is, so a malformed query never has the normal
+    form of a well-formed one.
+    """
+    tokens: list[_Token] = []
+    pieces: list[str] = []
+    words: list[int] = []
+    depth = deepest = 0
+    paired = True
     for match in _TOKEN.finditer(text):
-        if match.lastgroup != "space":
-            yield match.lastgroup, match.group(), match.start()
+        kind = match.lastgroup
+        if kind == "end":
+            break
+        value = match.group(kind)
+        offset = match.start(kind)
+        if kind == "open":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif kind == "close":
+            if depth:
+                depth -= 1
+        elif kind == "word":
+            if value.upper() in _NOTED:
+                words.append(len(tokens))
+        elif kind == "other" and value in "\"'":
+            paired = False
+        if offset != match.start() and tokens:
+            pieces.append(" ")
+        pieces.append(value)
+        tokens.append((kind, value, offset))
+    return tokens, "".join(pieces) if paired else text, deepest, words
 
 
 def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
@@ -161,53 +201,26 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
     >>> lex("SELECT  *   # all\\n{?s ?p 'a  b'}").normal, lex("SELECT (NOW() AS ?t) {}").volatile
     ("SELECT * {?s ?p 'a  b'}", True)
     """
-    tokens = list(_tokens(text))
+    tokens, normal, deepest, words = _scan(text)
     form, fault = _form(text, tokens)
-    depth = deepest = 0
     prefixes: dict[str, str] = {}
     base: str | None = None
     datasets: list[DatasetClause] = []
     keywords: list[tuple[str, int]] = []
     volatile = False
-    for index, (kind, value, offset) in enumerate(tokens):
-        if kind == "open":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif kind == "close":
-            depth = max(depth - 1, 0)
-        elif kind == "word":
-            keyword = value.upper()
-            if keyword in WATCHED:
-                keywords.append((keyword, offset))
-            elif keyword in ("PREFIX", "BASE"):
-                base, prefixes = _declare(keyword, tokens, index, base, prefixes)
-            elif keyword in ("FROM", "USING"):
-                clause = _dataset_clause(keyword, tokens, index, {**(predeclared or {}), **prefixes}, base)
-                if clause:
-                    datasets.append(clause)
-            elif keyword in VOLATILE_FUNCTIONS:
-                volatile = True
-    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, _normal(text, tokens),
-                 volatile)
-
-
-def _normal(text: str, tokens: list[_Token]) -> str:
-    """``text`` with each run of spaces and comments between tokens made one space.
-
-    Only where the scan is sure of its tokens: a quote it could not pair (a string broken by a
-    line end, which is malformed) leaves the text as it is, so a malformed query never has the
-    normal form of a well-formed one.
-    """
-    pieces: list[str] = []
-    end = 0
-    for kind, value, offset in tokens:
-        if kind == "other" and value in "\"'":
-            return text
-        if pieces and offset > end:
-            pieces.append(" ")
-        pieces.append(value)
-        end = offset + len(value)
-    return "".join(pieces)
+    for index in words:
+        keyword = tokens[index][1].upper()
+        if keyword in WATCHED:
+            keywords.append((keyword, tokens[index][2]))
+        elif keyword in ("PREFIX", "BASE"):
+            base, prefixes = _declare(keyword, tokens, index, base, prefixes)
+        elif keyword in ("FROM", "USING"):
+            clause = _dataset_clause(keyword, tokens, index, {**(predeclared or {}), **prefixes}, base)
+            if clause:
+                datasets.append(clause)
+        else:
+            volatile = True
+    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, normal, volatile)
 
 
 class LexMemo:
@@ -251,7 +264,10 @@ def expand_token(kind: str, value: str, prefixes: Mapping[str, str], base: str |
     """The absolute IRI an ``iri`` or ``pname`` token stands for, or ``None`` if unknown."""
     if kind == "iri":
         iri = value[1:-1]
-        return urljoin(base, iri) if base else iri
+        try:
+            return urljoin(base, iri) if base else iri
+        except ValueError:  # a base that is no IRI (``<http://[x/>``): the parser says so
+            return None
     if kind == "pname":
         prefix, _, local = value.partition(":")
         namespace = prefixes.get(prefix)

@@ -157,7 +157,11 @@ class Lane:
         leaves it, untouched, to the app."""
         if self._map is None:
             return False
-        request = self._read(channel, data)
+        try:
+            request = self._read(channel, data)
+        except Exception:  # noqa: BLE001 - the app answers what the lane cannot read, in its own words
+            _log.exception("the query lane could not read a request; left to the app")
+            return False
         if request is None:
             return False
         try:
