@@ -278,22 +278,28 @@ def test_query_processes_start_and_answer_under_a_one_gigabyte_total(store_setti
         assert not pool.killed
 
 
+def _hog(pool: PooledExecutor, count: int) -> tuple[list[int], list[threading.Thread]]:
+    """``count`` threads that each send one runaway query of client 10.0.0.1: its statuses, the threads."""
+    statuses: list[int] = []
+
+    def one() -> None:
+        try:
+            pool.run(QueryJob(RUNAWAY, JSON, client="10.0.0.1"))
+            statuses.append(200)
+        except ServiceError as error:
+            statuses.append(error.status)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return statuses, threads
+
+
 def test_a_clients_runaway_queries_do_not_take_every_slot_of_the_pool_without_lending(store_settings):
     settings = store_settings.with_(query_lend=False)
     with PooledExecutor(settings, size=2, spares=1, queue=2, per_client=1).start() as pool:
         assert pool.wait_ready()
-        statuses: list[int] = []
-
-        def hog() -> None:
-            try:
-                pool.run(QueryJob(RUNAWAY, JSON, client="10.0.0.1"))
-                statuses.append(200)
-            except ServiceError as error:
-                statuses.append(error.status)
-
-        threads = [threading.Thread(target=hog, daemon=True) for _ in range(6)]
-        for thread in threads:
-            thread.start()
+        statuses, threads = _hog(pool, 6)
         _wait_for(lambda: len(statuses) >= 4)  # 1 runs, 1 waits, the other 4 are refused at once
         assert sorted(statuses[:4]) == [429] * 4
         assert pool.admission.counts() == (1, 1)
@@ -306,19 +312,8 @@ def test_a_clients_runaway_queries_do_not_take_every_slot_of_the_pool_without_le
 def test_a_clients_runaway_queries_borrow_the_free_slot_and_give_it_back_to_another_client(store_settings):
     with PooledExecutor(store_settings, size=2, spares=1, queue=2, per_client=1).start() as pool:
         assert pool.wait_ready()
-        statuses: list[int] = []
-
-        def hog() -> None:
-            try:
-                pool.run(QueryJob(RUNAWAY, JSON, client="10.0.0.1"))
-                statuses.append(200)
-            except ServiceError as error:
-                statuses.append(error.status)
-
         assert _count(pool.run(QueryJob(COUNT, JSON, client="10.0.0.1")).body) == 514  # a quick one first
-        threads = [threading.Thread(target=hog, daemon=True) for _ in range(6)]
-        for thread in threads:
-            thread.start()
+        statuses, threads = _hog(pool, 6)
         _wait_for(lambda: len(statuses) >= 3 and pool.admission.counts() == (2, 1))
         assert statuses == [429] * 3  # 1 runs in its share, 1 in the lent slot, 1 waits
         started = time.monotonic()

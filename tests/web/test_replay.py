@@ -288,7 +288,10 @@ def test_aiwf_serve_replays_kept_answers_and_never_across_a_build_swap(tmp_path:
         numbered_store(settings, count=4)
         after = exchange(server.port, get, get)
         assert [body_of(answer) for answer in after] == [b"n\r\n4\r\n", b"n\r\n4\r\n"]
-        logged = [entry for entry in server.output().splitlines() if "GET /sparql?query=SELECT" in entry]
+        deadline = time.monotonic() + 10  # a request is logged just after its response is sent
+        while len(logged := [line for line in server.output().splitlines() if "GET /sparql?query=SELECT" in line]) < 7:
+            assert time.monotonic() < deadline, logged
+            time.sleep(0.05)
         assert len(logged) == 7
         with urlopen(f"{server.origin}/health") as response:
             assert json.load(response)["replay"] == {"recorded": 1, "replayed": 2}

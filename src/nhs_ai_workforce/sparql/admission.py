@@ -190,8 +190,6 @@ class Admission:
             if error is not None:
                 raise error
 
-    # -- inside
-
     def enter(self, client: str | None) -> Ticket:
         """A granted ticket, after waiting in the queue if need be; raises :class:`ServiceError`
         (503, 429) where :meth:`slot` does. The caller must :meth:`leave` it."""
@@ -211,6 +209,8 @@ class Admission:
         self.wait(ticket)
         return ticket
 
+    # -- inside
+
     def _admit(self, ticket: Ticket) -> ServiceError | None:
         """Grant ``ticket`` now, or queue it; why it may do neither (under the lock)."""
         self._waiting.append(ticket)
@@ -228,7 +228,7 @@ class Admission:
         """Why a request that cannot run now may not wait either (``None``: it may wait)."""
         client = ticket.client
         if client is not None:
-            waiting = sum(1 for ticket in self._waiting if ticket.client == client)
+            waiting = sum(1 for t in self._waiting if t.client == client)
             if waiting >= self.queue_per_client:
                 return ServiceError(
                     TOO_MANY_STATUS, "Too many queries",
