@@ -181,6 +181,7 @@ class Admission:
             ticket.event.clear()
             self._waiting.append(ticket)
             self._dispatch()
+            self._ask_back()
             return ticket.granted
 
     def wait(self, ticket: Ticket) -> None:
@@ -215,12 +216,12 @@ class Admission:
         """Grant ``ticket`` now, or queue it; why it may do neither (under the lock)."""
         self._waiting.append(ticket)
         self._dispatch()
-        if ticket.granted:
-            return None
-        self._waiting.remove(ticket)
-        refusal = self._refusal(ticket)
-        if refusal is None:
-            self._waiting.append(ticket)
+        refusal = None
+        if not ticket.granted:
+            self._waiting.remove(ticket)
+            refusal = self._refusal(ticket)
+            if refusal is None:
+                self._waiting.append(ticket)
         self._ask_back()
         return refusal
 
@@ -237,10 +238,15 @@ class Admission:
                     "send the next one when one has finished",
                     retry_after=self._retry_after(),
                 )
-        wanted = sum(1 for t in self._waiting if self._within_share(t))
-        if len(self._waiting) >= self.queue and not (self._within_share(ticket) and len(self._lent()) > wanted):
+        if len(self._waiting) >= self.queue and not self._loan_for(ticket):
             return self._busy(f"all {self.slots} query slots are taken and {len(self._waiting)} queries wait")
         return None
+
+    def _loan_for(self, ticket: Ticket) -> bool:
+        """Is there a loan to ask back for ``ticket`` (within its share), beyond those the waiting
+        requests within theirs have? It may then wait past a full queue."""
+        wanted = sum(1 for t in self._waiting if self._within_share(t))
+        return self._within_share(ticket) and len(self._lent()) > wanted
 
     def _busy(self, why: str) -> ServiceError:
         return Unavailable(f"{why}; try again in a few seconds", "Server busy", self._retry_after())
@@ -252,6 +258,7 @@ class Admission:
         with self._lock:
             self._release(ticket)
             self._dispatch()
+            self._ask_back()
 
     def _release(self, ticket: Ticket) -> None:
         """Free ``ticket``'s slot, if it holds one (under the lock)."""
@@ -284,8 +291,8 @@ class Admission:
                 and all(at <= now - LEND_AFTER_S for other, (_, at) in self._served.items() if other != client))
 
     def _dispatch(self) -> None:
-        """Give free slots to the fairest waiting requests, lend what nobody else wants, and ask
-        lent slots back for waiting requests within their share (under the lock)."""
+        """Give free slots to the fairest waiting requests, and lend what nobody else wants (under
+        the lock; the caller then asks loans back as needed: :meth:`_ask_back`)."""
         now = time.monotonic()
         while self._waiting and sum(self._running.values()) < self.slots:
             eligible = [t for t in self._waiting if self._within_share(t)]
@@ -310,7 +317,6 @@ class Admission:
             if chosen.on_grant is not None:
                 chosen.on_grant()
             self._space.notify_all()
-        self._ask_back()
 
     def _ask_back(self) -> None:
         """Ask lent slots back for the waiting requests within their share, the most recent

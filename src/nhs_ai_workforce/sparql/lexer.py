@@ -149,9 +149,9 @@ class Lexed:
 _Token = tuple[str, str, int]  # kind, text, offset
 
 
-def _scan(text: str) -> tuple[list[_Token], str, int, list[int]]:
-    """The tokens of ``text``, its normal form, the deepest nesting, and the indexes of the words
-    of :data:`_NOTED`, in one pass.
+def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]]]:
+    """The tokens of ``text``, its normal form, the deepest nesting, and the words of
+    :data:`_NOTED` (their indexes, in capitals), in one pass.
 
     The normal form has each run of spaces and comments between tokens made one space. Only
     where the scan is sure of its tokens: a quote it could not pair (a string broken by a line
@@ -160,7 +160,7 @@ def _scan(text: str) -> tuple[list[_Token], str, int, list[int]]:
     """
     tokens: list[_Token] = []
     pieces: list[str] = []
-    words: list[int] = []
+    words: list[tuple[int, str]] = []
     depth = deepest = 0
     paired = True
     for match in _TOKEN.finditer(text):
@@ -177,8 +177,9 @@ def _scan(text: str) -> tuple[list[_Token], str, int, list[int]]:
             if depth:
                 depth -= 1
         elif kind == "word":
-            if value.upper() in _NOTED:
-                words.append(len(tokens))
+            keyword = value.upper()
+            if keyword in _NOTED:
+                words.append((len(tokens), keyword))
         elif kind == "other" and value in "\"'":
             paired = False
         if offset != match.start() and tokens:
@@ -208,8 +209,7 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
     datasets: list[DatasetClause] = []
     keywords: list[tuple[str, int]] = []
     volatile = False
-    for index in words:
-        keyword = tokens[index][1].upper()
+    for index, keyword in words:
         if keyword in WATCHED:
             keywords.append((keyword, tokens[index][2]))
         elif keyword in ("PREFIX", "BASE"):

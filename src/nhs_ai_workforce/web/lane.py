@@ -251,13 +251,16 @@ class Lane:
         if request.done:
             return
         self._map.pop(request.fd, None)
-        if request.killed == "asked back":
+        with self._wake:  # decided once, against the watch: it kills no process of a request claimed here
+            killed = request.killed
+            if killed != "asked back":
+                request.done = True
+                self._watched.discard(request)
+        if killed == "asked back":
             self._requeue(request)
             return
-        request.done = True
-        self._unwatch(request)
         try:
-            result = self._result(request)
+            result = self._result(request, killed)
             if isinstance(result, ServiceError):
                 self._hand_back(request, result)
             else:
@@ -267,20 +270,21 @@ class Lane:
             if request.channel.lane_request is request:
                 self._hand_back(request, ServiceError(500, "Internal error", f"{type(error).__name__}: {error}"))
 
-    def _result(self, request: _Request) -> QueryOutcome | ServiceError:
-        """The reply of the request's query process, or why there is none; its slot is freed."""
+    def _result(self, request: _Request, killed: str | float | None) -> QueryOutcome | ServiceError:
+        """The reply of the request's query process, or why there is none (``killed`` by the
+        watch: ``"time"`` or the memory it used); its slot is freed."""
         child, pool = request.child, self.pool
         reply = None
-        if request.killed is None:
+        if killed is None:
             with contextlib.suppress(EOFError, OSError):
                 reply = child.conn.recv()
         try:
             if reply is not None:
                 return pool.settle(child, reply)
-            if request.killed == "time":
+            if killed == "time":
                 return pool.timed_out(child)
-            if request.killed is not None:
-                return pool.memory_error(child, request.killed)
+            if killed is not None:
+                return pool.memory_error(child, killed)
             return pool.lost(child)
         except ServiceError as error:
             return error
@@ -397,13 +401,19 @@ class Lane:
                 if now >= request.deadline:
                     self._calls.call_soon(functools.partial(self._expire, request))
                 continue
-            if request.killed is not None:
+            if request.killed is not None or request.done:
                 continue
-            used = self.pool.over_memory(child) if now < request.deadline else None
             if request.ticket.asked_back(now):
-                request.killed = "asked back"
-            elif now >= request.deadline or used is not None:
-                request.killed = "time" if used is None else used
-            if request.killed is not None:
+                why: str | float | None = "asked back"
+            elif now >= request.deadline:
+                why = "time"
+            else:
+                why = self.pool.over_memory(child)
+            if why is None:
+                continue
+            with self._wake:  # unless the I/O thread has claimed the reply meanwhile (:meth:`_replied`)
+                if request.done or request.child is not child:
+                    continue
+                request.killed = why
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it
