@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -54,6 +55,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path = PROJECT
     load_file: Path | None = None  # N-Quads to POST to /store once the server answers
+    copies: bool = False  # its query processes copy the store into memory after the first answer (aiwf)
     port: int = 0
     process: subprocess.Popen | None = None
     started: float = 0.0
@@ -98,7 +100,10 @@ class Server:
         raise RuntimeError(f"{self.name} gave no answer within {timeout:.0f} s; see {self.log}")
 
     def load(self, timeout: float) -> None:
-        """POST ``load_file`` to the Graph Store endpoint (``oxigraph-mem``); times it."""
+        """POST ``load_file`` to the Graph Store endpoint (``oxigraph-mem``), or wait until the
+        query processes have copied the store into memory (``aiwf``); times it."""
+        if self.copies:
+            self._wait_for_copies(timeout)
         if self.load_file is None:
             return
         size = self.load_file.stat().st_size
@@ -119,6 +124,25 @@ class Server:
         if not 200 <= response.status < 300:
             raise RuntimeError(f"{self.name}: loading {self.load_file.name} gave HTTP {response.status}: {text}")
         self.load_s = time.perf_counter() - begin
+
+    def _wait_for_copies(self, timeout: float) -> None:
+        """Until ``/health`` says no query process is still copying the store: a query process
+        tells when it answers, so a distinct ASK is sent every 0.1 s meanwhile."""
+        begin = time.perf_counter()
+        for n in range(int(timeout * 10)):
+            connection = http.client.HTTPConnection(HOST, self.port, timeout=10)
+            try:
+                connection.request("GET", "/health")
+                queries = json.loads(connection.getresponse().read()).get("queries", {})
+            finally:
+                connection.close()
+            if not queries.get("copying"):
+                if n:
+                    self.load_s = time.perf_counter() - begin
+                return
+            request(self, PROBE, timeout=10, text=f"PREFIX copy{n}: <urn:x-benchmark:copy:{n}>\n{PROBE.text}")
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name}: its query processes were still copying the store after {timeout:.0f} s")
 
     # -- the process tree, from /proc ---------------------------------------------------------
 
@@ -292,6 +316,7 @@ def servers_for(dataset: str, nq: Path, workdir: Path, names: list[str]) -> tupl
             "/sparql",
             base / "aiwf.log",
             env={"HOST": HOST, "AIWF_STORE": str(link)},
+            copies=True,
         ),
         Server(
             "rdflib-ep",

@@ -234,7 +234,8 @@ def print_dataset(title: str, result: dict, queries: list[str], servers: list[st
     say(f"machine load average (1 min) before / after this dataset: {before[0]:.2f} / {after[0]:.2f}")
     say(
         "startup and memory: store prep = before start (load, optimise); load = POST /store after start "
-        "(oxigraph-mem); first answer = spawn to the first 200 to an ASK (before that load);"
+        "(oxigraph-mem), or the query processes' copy of the store into memory after start (aiwf); "
+        "first answer = spawn to the first 200 to an ASK (before that load);"
     )
     say(
         "RSS and PSS summed over the server's process tree, at start (after any load) and the peak of "

@@ -222,6 +222,36 @@ def test_children_reopen_the_store_when_a_new_build_is_swapped_in(tmp_path):
         assert [_count(executor.run(QueryJob(COUNT, JSON))) for _ in range(4)] == [3] * 4
 
 
+def test_query_processes_copy_a_larger_store_in_the_background_and_keep_it(big_settings):
+    settings = big_settings.with_(memory_store_at_open_mb=0)  # every store is "larger" than this
+    with PooledExecutor(settings, size=2, spares=0).start() as executor:
+        assert executor.wait_ready()
+        pids = sorted(executor.pids())
+        deadline = time.monotonic() + 30
+        while executor.report()["in_memory"] < 2 and time.monotonic() < deadline:
+            assert _count(executor.run(QueryJob(COUNT, JSON))) == 514  # from disk, then from memory
+        assert executor.report()["in_memory"] == 2
+        assert [_count(executor.run(QueryJob(COUNT, JSON))) for _ in range(4)] == [514] * 4
+        assert sorted(executor.pids()) == pids  # neither was replaced for the memory its copy holds
+
+
+def test_a_child_keeps_the_memory_of_its_store_copy_but_not_a_querys(big_settings):
+    from nhs_ai_workforce.sparql.query_process import COPYING
+
+    with PooledExecutor(big_settings, size=1, spares=0, memory_mb=16).start() as executor:
+        assert executor.wait_ready()
+        outcome = executor.run(QueryJob(COUNT, JSON))
+        for held, kept in ((COPYING, True), (None, False)):
+            child = executor.try_take()
+            child.baseline = 0.0  # as if all its memory had come since it was ready
+            executor.settle(child, ("ok", outcome, held))
+            assert (child.pid in executor.pids()) is kept
+        assert executor.wait_ready()
+        child = executor.try_take()
+        executor.settle(child, ("ok", outcome, 1e6))  # its memory when it swapped its copy in
+        assert child.pid in executor.pids() and child.baseline == 1e6 and executor.report()["in_memory"] == 1
+
+
 def test_no_store_is_a_503(tmp_path):
     with PooledExecutor(Settings(root=tmp_path), size=1, spares=0) as executor, pytest.raises(ServiceError) as caught:
         executor.run(QueryJob(COUNT, JSON))

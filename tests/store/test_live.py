@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyoxigraph as ox
 from rdflib import Literal
 from rdflib import namespace as vocab
@@ -42,3 +44,19 @@ def test_a_new_build_is_loaded_into_memory_when_it_goes_live(settings, ns, built
     new_dir = make_live(settings, make_dataset(ns, rows))
     assert _count(current.get()) == 1 != before
     assert current.in_memory and current.snapshot()[1] == new_dir.name
+
+
+def test_a_larger_store_is_copied_in_the_background_while_the_one_on_disk_answers(settings, built_store):
+    settings = settings.with_(memory_store_at_open_mb=0)  # every store is "larger" than this
+    on_disk = _count(open_store(settings))
+    current = CurrentStore(settings, memory_bytes=store_bytes(built_store), background=True)
+    assert _count(current.get()) == on_disk and not current.in_memory and current.copying
+    deadline = time.monotonic() + 30
+    while not current.in_memory and time.monotonic() < deadline:
+        time.sleep(0.01)
+        assert _count(current.get()) == on_disk
+    assert current.in_memory and not current.copying
+    assert current.moved_into_memory() and not current.moved_into_memory()  # said once
+    plain = CurrentStore(settings, memory_bytes=store_bytes(built_store))  # as the server process's
+    plain.get()
+    assert not plain.copying and not plain.in_memory  # only query processes copy in the background

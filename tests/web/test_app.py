@@ -17,7 +17,8 @@ def test_health_reports_the_live_build(settings, built_store):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "build": built_store.name,
                                    "replay": {"recorded": 0, "replayed": 0}, "lane": {"answered": 0, "handed": 0},
-                                   "queries": {"running": 0, "waiting": 0, "lent": 0, "loans": 0, "asked_back": 0}}
+                                   "queries": {"running": 0, "waiting": 0, "lent": 0, "loans": 0, "asked_back": 0,
+                                               "in_memory": 0, "copying": 0}}
     assert "replay" not in create_app({"SETTINGS": settings.with_(replay_mb=0)}).test_client().get("/health").get_json()
     behind_proxy = create_app({"SETTINGS": settings.with_(trusted_proxy="127.0.0.1")}).test_client()
     assert "lane" not in behind_proxy.get("/health").get_json()  # the proxy's headers say who the client is

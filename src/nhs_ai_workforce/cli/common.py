@@ -39,8 +39,8 @@ environment: AIWF_BASE, AIWF_ROOT, AIWF_STORE, AIWF_QUERY_TIMEOUT, AIWF_RESULT_L
   AIWF_HEADER_TIMEOUT, AIWF_BODY_TIMEOUT, AIWF_TRUSTED_PROXY, AIWF_ANSWER_CACHE_MB (answers
   kept per build on disk, shared by the server processes; default 64, 0: off), AIWF_ANSWER_MAX_AGE
   (Cache-Control max-age of GET answers, default 60 s), AIWF_MEMORY_STORE_MB (query processes
-  hold a store of up to this size on disk in memory; default 16, 0: never), AIWF_SERVICE_ALLOW
-  (endpoint IRIs SERVICE may call, comma- or space-separated; none by default: SERVICE refused),
+  hold a store of up to this size on disk in memory, copied in the background; default 512, 0: never),
+  AIWF_SERVICE_ALLOW (endpoint IRIs SERVICE may call, comma- or space-separated; none by default: SERVICE refused),
   AIWF_SERVICE_TIMEOUT (each SERVICE call, default 5 s within the query's), AIWF_SERVICE_MAX_BYTES
   (each SERVICE answer, default 4194304);
   publish also AIWF_PUBLISH_USER and AIWF_PUBLISH_PASSWORD (HTTP Basic) or AIWF_PUBLISH_TOKEN

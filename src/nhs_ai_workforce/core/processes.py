@@ -118,6 +118,14 @@ def limit_memory(megabytes: int) -> None:
         pass
 
 
+def own_resident_mb() -> float | None:
+    """This process's anonymous resident memory in MB, as :meth:`Child.resident_mb` reads a child's."""
+    try:
+        return _anonymous_mb(Path("/proc/self/statm").read_bytes())
+    except OSError:
+        return None
+
+
 def _anonymous_mb(statm: bytes) -> float | None:
     """``RssAnon`` in MB from the text of ``/proc/{pid}/statm`` (resident less shared pages).
 
@@ -263,6 +271,9 @@ class Child:
     jobs: int = 0
     #: Memory (MB, ``RssAnon``) the child had when it said it was ready: its store, if in memory.
     baseline: float = 0.0
+    #: Where a query child holds its store, as of its last message: ``None`` (on disk), or
+    #: :data:`~nhs_ai_workforce.sparql.query_process.COPYING` or ``IN_MEMORY``.
+    held: str | None = None
     exitcode: int | None = None
     stopped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_BASE = "https://nhs-ai-workforce.example.org"
+#: A store copied into memory takes about this many times its size on disk (460 bytes a quad).
+STORE_COPY_RATIO = 2.5
 
 
 def _project_root() -> Path:
@@ -101,7 +103,8 @@ class Settings:
     answer_max_age_s: int = 60  # Cache-Control max-age of a GET answer (0: no-cache, revalidate each time)
     answer_min_uses: int = 2  # a query's answer is kept from its n-th request in a process (1: the first)
     replay_mb: int = 8  # responses each server process replays to repeated requests (web/replay.py; 0: none)
-    memory_store_mb: int = 16  # query processes hold a store this small on disk (or smaller) in memory (0: never)
+    memory_store_mb: int = 512  # query processes hold a store this small on disk (or smaller) in memory (0: never)
+    memory_store_at_open_mb: int = 16  # ... copied as it is opened (some 90,000 quads); larger ones in the background
     # federated queries (sparql/federation.py): the endpoints SERVICE may call (none: SERVICE is refused),
     # and each call's time limit (within the query's) and answer size limit
     service_allow: tuple[str, ...] = ()
@@ -158,8 +161,21 @@ class Settings:
 
     @property
     def memory_store_bytes(self) -> int:
-        """A store this small on disk (or smaller) is held in memory by the processes that query it."""
-        return max(0, self.memory_store_mb) * 1024 * 1024
+        """A store this small on disk (or smaller) is held in memory by the processes that query it.
+
+        ``memory_store_mb``, and no more than lets every query process's copy (some 2.5 times the
+        size on disk) fit in half of ``query_memory_mb``, so queries keep the other half.
+
+        >>> Settings(query_memory_mb=12288).memory_store_bytes // 2**20
+        512
+        >>> Settings(query_memory_mb=1024).memory_store_bytes // 2**20
+        102
+        """
+        wanted = max(0, self.memory_store_mb) * 1024 * 1024
+        if self.query_memory_mb <= 0:
+            return wanted
+        copies = max(1, self.workers) * (max(1, self.query_workers) + max(0, self.query_spares))
+        return min(wanted, int(self.query_memory_mb * 1024 * 1024 / 2 / copies / STORE_COPY_RATIO))
 
     @property
     def store_path(self) -> Path:

@@ -45,9 +45,11 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
 - **Store.** Each child opens the live store read-only through
   :class:`~nhs_ai_workforce.store.live.CurrentStore`, and reopens it when a new build is
   swapped in. Many processes share the on-disk store; nothing is parsed at startup. A store
-  of at most ``settings.memory_store_mb`` MB on disk (``AIWF_MEMORY_STORE_MB``, default 16)
-  is copied into each child's memory instead (about 2.5 times its size on disk per child),
-  where queries run two to four times faster (:mod:`.query_process`).
+  of at most ``settings.memory_store_bytes`` on disk (``AIWF_MEMORY_STORE_MB``, default 512)
+  is copied into each child's memory (some 460 bytes a quad per child), where queries run two
+  to four times faster: a small one when the child opens it, a larger one in the background
+  while the store on disk answers (:mod:`.query_process`). The memory a copy takes is the
+  store's, not a query's: the child's idle baseline moves when the copy is swapped in.
 - **Busy.** At most ``query_workers`` queries run at once per server process, a few more
   may wait (``AIWF_QUERY_QUEUE``), and one client is sure of its share
   (``AIWF_QUERY_SLOTS_PER_CLIENT``); the rest are refused at once with 503 or 429 and
@@ -86,7 +88,7 @@ from .admission import Admission, Ticket
 from .execution import QueryJob, QueryOutcome
 from .guard import check_query
 from .pool_errors import RETRY_S, crashed, reply_error, timed_out, too_much_memory
-from .query_process import query_child
+from .query_process import COPYING, IN_MEMORY, query_child
 
 __all__ = ["PooledExecutor"]
 
@@ -194,6 +196,14 @@ class PooledExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def report(self) -> dict[str, int]:
+        """What ``/health`` says of the queries: the slots (:meth:`.Admission.report`), and how many
+        query processes answer from a copy of the store in memory, and are making one (as of
+        their last answer)."""
+        with self._lock:
+            held = [child.held for child in self._children]
+        return {**self.admission.report(), "in_memory": held.count(IN_MEMORY), "copying": held.count(COPYING)}
 
     def pids(self, *, busy: bool | None = None) -> list[int]:
         """The pids of the live children: all, or only the busy (``True``) or idle (``False``) ones."""
@@ -306,12 +316,15 @@ class PooledExecutor:
     def settle(self, child: Child, reply: tuple) -> QueryOutcome:
         """The outcome of ``child``'s ``reply``; the child goes back to the pool, or is replaced
         if it keeps a query's memory. Raises the reply's error."""
-        used = child.resident_mb() if self.memory_mb else None
+        kind, payload, held = reply
+        if isinstance(held, float):
+            child.baseline = held  # its store, now copied into memory
+        child.held = IN_MEMORY if isinstance(held, float) else held
+        used = child.resident_mb() if self.memory_mb and held != COPYING else None
         if used is not None and used - child.baseline > self.idle_mb:
             self._discard(child)  # do not let an idle child sit on a query's memory
         else:
             self._give_back(child)
-        kind, payload = reply
         if kind == "ok":
             return payload
         raise reply_error(payload)
@@ -402,9 +415,10 @@ class PooledExecutor:
         try:
             if not parent_end.poll(START_TIMEOUT_S):
                 raise TimeoutError("query child did not start")
-            kind, _ = parent_end.recv()
+            kind, _, held = parent_end.recv()
             if kind != "ready":
                 raise RuntimeError(f"query child said {kind!r}")
+            child.held = held
             child.baseline = child.resident_mb() or 0.0
         except BaseException:
             stop(child)

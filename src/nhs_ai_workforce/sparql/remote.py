@@ -62,6 +62,10 @@ class RemoteExecutor:
             wait_s=max(self.timeout_s, 1.0), retry_s=RETRY_S,
         )
 
+    def report(self) -> dict[str, int]:
+        """What ``/health`` says of the queries: the slots (:meth:`.Admission.report`)."""
+        return self.admission.report()
+
     def run(self, job: QueryJob) -> QueryOutcome:
         """Run one job on the remote; every failure is a
         :class:`~nhs_ai_workforce.core.errors.ServiceError` (see the module docstring)."""

@@ -137,7 +137,7 @@ def health():
     """Is the store open? Cheap enough to poll: no counting. 503 with ``Retry-After`` if not.
     Also says how many responses this server process has recorded and replayed (:mod:`.replay`),
     how many queries its front end answered itself or handed to the app (:mod:`.lane`), and the state
-    of its query slots (:meth:`~..sparql.admission.Admission.report`)."""
+    of its query slots and processes (:meth:`~..sparql.pool.PooledExecutor.report`)."""
     app_state = state()
     current = app_state.store
     try:
@@ -149,9 +149,9 @@ def health():
         extra["replay"] = {"recorded": app_state.replay.recorded, "replayed": app_state.replay.replayed}
     if app_state.lane is not None:
         extra["lane"] = {"answered": app_state.lane.answered, "handed": app_state.lane.handed}
-    admission = getattr(app_state.executor, "admission", None)
-    if admission is not None:
-        extra["queries"] = admission.report()
+    report = getattr(app_state.executor, "report", None)
+    if report is not None:
+        extra["queries"] = report()
     if isinstance(current, RemoteCurrentStore) and current.publication is not None:
         extra.update(store="remote", published_build=current.publication.build)
     return jsonify(status="ok", build=current.build_id, **extra)
