@@ -243,7 +243,7 @@ def test_a_child_keeps_the_memory_of_its_store_copy_but_not_a_querys(big_setting
         outcome = executor.run(QueryJob(COUNT, JSON))
         for held, kept in ((COPYING, True), (None, False)):
             child = executor.try_take()
-            child.baseline = 0.0  # as if all its memory had come since it was ready
+            child.baseline = -1024.0  # as if its memory had grown by a GB since it was ready
             executor.settle(child, ("ok", outcome, held))
             assert (child.pid in executor.pids()) is kept
         assert executor.wait_ready()

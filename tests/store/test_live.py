@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import pyoxigraph as ox
@@ -60,3 +61,9 @@ def test_a_larger_store_is_copied_in_the_background_while_the_one_on_disk_answer
     plain = CurrentStore(settings, memory_bytes=store_bytes(built_store))  # as the server process's
     plain.get()
     assert not plain.copying and not plain.in_memory  # only query processes copy in the background
+
+
+def test_a_store_that_cannot_be_copied_is_queried_on_disk(settings, built_store, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))  # where the copy's N-Quads would go
+    current = CurrentStore(settings, memory_bytes=store_bytes(built_store))
+    assert _count(current.get()) == _count(open_store(settings)) and not current.in_memory

@@ -171,6 +171,10 @@ def in_memory(store: ox.Store) -> ox.Store:
     return copy
 
 
+def _could_not_copy(error: Exception) -> None:
+    _log.warning("could not copy the store into memory (%s: %s); it is queried on disk", type(error).__name__, error)
+
+
 class _Copy:
     """:func:`in_memory` of a store on a daemon thread at the lowest priority; ``made`` is the
     copy (``None`` if it failed: the store on disk stays), once ``done`` is set."""
@@ -186,8 +190,7 @@ class _Copy:
         try:
             self.made = in_memory(store)
         except Exception as error:  # noqa: BLE001 - out of memory, say: the store on disk answers
-            _log.warning("could not copy the store into memory (%s: %s); it is queried on disk",
-                         type(error).__name__, error)
+            _could_not_copy(error)
         finally:
             self.done.set()
 
@@ -260,9 +263,12 @@ class CurrentStore:
         store = _open(target, read_only=True)
         size = store_bytes(target)
         self._copy = None
-        self.in_memory = 0 < size <= self._at_open
-        if self.in_memory:
-            store = in_memory(store)  # the on-disk handle closes
+        self.in_memory = False
+        if 0 < size <= self._at_open:
+            try:
+                store, self.in_memory = in_memory(store), True  # the on-disk handle closes
+            except (OSError, MemoryError) as error:
+                _could_not_copy(error)
         elif 0 < size <= self.memory_bytes:
             self._copy = _Copy(store)
         self._store = store
