@@ -32,6 +32,7 @@ the time to the first answer does not depend on the size of the graph.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import sys
@@ -127,6 +128,9 @@ def serve_process(sockets: list[socket.socket], *, threads: int | None = None) -
         executor.start()
     try:
         count = threads or request_threads(settings)
+        # The app's objects live as long as the process: frozen, a full collection walks only
+        # what requests made since, 1 ms instead of 13 (a stall every few seconds under load).
+        gc.freeze()
         run(app, sockets, settings, threads=max(1, count), grace_s=grace_s(settings), replay=state.replay,
             lane=state.lane)
     finally:
