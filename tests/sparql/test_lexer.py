@@ -126,7 +126,7 @@ def test_a_job_carrying_its_scan_is_never_scanned_again(monkeypatch):
     text = "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"
     job = QueryJob(text, "application/sparql-results+json", lexed=check_query(text, max_bytes=1000))
     scans = []
-    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or ([], text, 0, []))
+    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or ([], text, 0, [], set()))
     assert dataset_options(job) == {}  # FROM: the query's own dataset, read from the scan
     assert b"http://example.org/g" in execute(store, job).body  # FROM <g>: g is the default graph
     assert scans == []
@@ -191,3 +191,11 @@ def test_the_normal_form_keeps_strings_and_iris_and_makes_each_run_of_spaces_one
     text = "PREFIX ex: <urn:x:>  # a comment\n\tSELECT ?s{?s ex:p  'a  # b' ; ex:q \"\"\"c\n  d\"\"\"}  \n"
     assert lex(text).normal == "PREFIX ex: <urn:x:> SELECT ?s{?s ex:p 'a  # b' ; ex:q \"\"\"c\n  d\"\"\"}"
     assert lex("SELECT * { ?s ?p 'broken\n' }").normal == "SELECT * { ?s ?p 'broken\n' }"  # unpaired: as sent
+
+
+def test_the_scan_names_the_prefixes_its_prefixed_names_use():
+    text = ("PREFIX own: <urn:own:> SELECT * { own:s aiwf:p :o ; ex:q _:b . "
+            "FILTER(?x != 'skos:no' && ?y != <urn:dcterms:no>) } # rdfs:no")
+    assert lex(text).prefix_names == {"own", "aiwf", "", "ex", "_"}
+    predeclared = {"own": "urn:x:", "aiwf": "urn:aiwf:", "skos": "urn:skos:", "dcterms": "urn:d:", "rdfs": "urn:r:"}
+    assert lex(text).predeclared_used(predeclared) == {"aiwf": "urn:aiwf:"}  # own: is the query's own

@@ -75,7 +75,8 @@ class QueryJob:
     #: Who asked (the client address), so a pool can share its slots fairly; ``None``: anonymous.
     client: str | None = field(default=None, compare=False)
     #: The prefixes predeclared for the query (the query's own ``PREFIX`` wins); lex the text
-    #: with the same ones (:func:`.lexer.lex`) so ``FROM`` prefixed names expand alike.
+    #: with the same ones (:func:`.lexer.lex`) so ``FROM`` prefixed names expand alike. The
+    #: endpoint sends only those the text uses (:meth:`.lexer.Lexed.predeclared_used`).
     prefixes: dict[str, str] = field(default_factory=dict, hash=False)
 
 

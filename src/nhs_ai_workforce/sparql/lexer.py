@@ -17,6 +17,9 @@
                        answer cache can key on it (:mod:`nhs_ai_workforce.store.answers`)
 ``volatile``           does the text call ``NOW``, ``RAND``, ``UUID`` or ``STRUUID``, whose
                        values change from one run to the next (such answers are never reused)
+``prefix_names``       the prefix of each prefixed name in the text (``ex`` of ``ex:a``), so
+                       only the predeclared prefixes it uses go to Oxigraph
+                       (:meth:`Lexed.predeclared_used`)
 =====================  ==========================================================================
 
 Strings, IRIs and comments are skipped, and prefixed names (``ex:service``), blank node labels
@@ -121,6 +124,18 @@ class Lexed:
     normal: str = field(default="", compare=False, repr=False)
     #: Does the text call a function of :data:`VOLATILE_FUNCTIONS`?
     volatile: bool = False
+    #: The prefix of each prefixed name in the text (declarations' too; ``_`` for a blank node).
+    prefix_names: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def predeclared_used(self, predeclared: Mapping[str, str]) -> dict[str, str]:
+        """The ``predeclared`` prefixes the text uses without declaring them: all Oxigraph needs
+        of them (turning 50 of them into its own form takes 16 microseconds a query).
+
+        >>> lex("PREFIX a: <urn:a:> SELECT * { a:s b:p c:o }").predeclared_used({"a": "urn:x:", "b": "urn:b:"})
+        {'b': 'urn:b:'}
+        """
+        return {name: predeclared[name] for name in self.prefix_names
+                if name in predeclared and name not in self.prefixes}
 
     def query_form(self) -> str:
         """The form; raises :class:`~nhs_ai_workforce.core.errors.BadRequest` (400) if there is none.
@@ -149,9 +164,9 @@ class Lexed:
 _Token = tuple[str, str, int]  # kind, text, offset
 
 
-def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]]]:
-    """The tokens of ``text``, its normal form, the deepest nesting, and the words of
-    :data:`_NOTED` (their indexes, in capitals), in one pass.
+def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]], set[str]]:
+    """The tokens of ``text``, its normal form, the deepest nesting, the words of
+    :data:`_NOTED` (their indexes, in capitals) and the prefixes of its prefixed names, in one pass.
 
     The normal form has each run of spaces and comments between tokens made one space. Only
     where the scan is sure of its tokens: a quote it could not pair (a string broken by a line
@@ -161,6 +176,7 @@ def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]]]:
     tokens: list[_Token] = []
     pieces: list[str] = []
     words: list[tuple[int, str]] = []
+    names: set[str] = set()
     depth = deepest = 0
     paired = True
     for match in _TOKEN.finditer(text):
@@ -180,13 +196,15 @@ def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]]]:
             keyword = value.upper()
             if keyword in _NOTED:
                 words.append((len(tokens), keyword))
+        elif kind == "pname":
+            names.add(value[: value.index(":")])
         elif kind == "other" and value in "\"'":
             paired = False
         if offset != match.start() and tokens:
             pieces.append(" ")
         pieces.append(value)
         tokens.append((kind, value, offset))
-    return tokens, "".join(pieces) if paired else text, deepest, words
+    return tokens, "".join(pieces) if paired else text, deepest, words, names
 
 
 def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
@@ -202,7 +220,7 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
     >>> lex("SELECT  *   # all\\n{?s ?p 'a  b'}").normal, lex("SELECT (NOW() AS ?t) {}").volatile
     ("SELECT * {?s ?p 'a  b'}", True)
     """
-    tokens, normal, deepest, words = _scan(text)
+    tokens, normal, deepest, words, names = _scan(text)
     form, fault = _form(text, tokens)
     prefixes: dict[str, str] = {}
     base: str | None = None
@@ -220,7 +238,8 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
                 datasets.append(clause)
         else:
             volatile = True
-    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, normal, volatile)
+    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, normal, volatile,
+                 frozenset(names))
 
 
 class LexMemo:

@@ -218,7 +218,7 @@ class Lane:
         except (StoreError, OSError):
             return None  # no store yet (the app says 503), or the kept answers cannot be read
         job = QueryJob(text, media_type, base_iri=base_url, lexed=lexed, client=_client(channel.addr[0]),
-                       prefixes=state.scans.predeclared)
+                       prefixes=lexed.predeclared_used(state.scans.predeclared))
         return _Request(channel, data, lines[0].decode(), job, key, _takes_gzip(headers.get(b"accept-encoding")),
                         headers.get(b"referer", b"").decode("latin-1"),
                         headers.get(b"user-agent", b"").decode("latin-1"), time.monotonic())

@@ -211,7 +211,8 @@ def run_query(operation: ProtocolRequest, media_type_for: Callable[[str], str]) 
             if answer is not None:
                 return QueryOutcome(answer.body, answer.media_type, answer.build, answer.sha256, "hit")
     job = QueryJob(text, media_type, operation.default_graphs, operation.named_graphs, base_iri=request.base_url,
-                   lexed=lexed, client=client_key(request.remote_addr), prefixes=scans.predeclared)
+                   lexed=lexed, client=client_key(request.remote_addr),
+                   prefixes=lexed.predeclared_used(scans.predeclared))
     outcome = app.executor.run(job)
     if key is None or outcome.build is None:  # volatile, or an executor that does not say its build
         return replace(outcome, cache="volatile" if lexed.volatile else "bypass")
