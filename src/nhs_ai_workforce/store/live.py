@@ -219,6 +219,7 @@ class CurrentStore:
         self._memo = BuildMemo(None)
         self._copy: _Copy | None = None
         self._moved = False
+        self._path = str(settings.store_path)  # read on every query: a string, not a Path
 
     def get(self) -> ox.Store:
         """The store of the live build; on the hot path only one ``readlink`` when unchanged."""
@@ -238,7 +239,7 @@ class CurrentStore:
     def _current(self) -> tuple[ox.Store, BuildMemo]:
         """The live build's store and memo, taken together."""
         try:
-            link = str(self.settings.store_path.readlink())
+            link = os.readlink(self._path)  # noqa: PTH115 - on every query: no Path object
         except OSError:
             link = None  # not a symlink (a plain store directory) or missing: resolve below
         with self._lock:

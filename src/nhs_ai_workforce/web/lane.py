@@ -45,7 +45,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from waitress.channel import HTTPChannel
-from waitress.utilities import build_http_date
 from werkzeug.http import http_date, parse_accept_header
 
 from ..core.errors import ServiceError
@@ -60,6 +59,7 @@ from .accesslog import line, write
 from .compression import MIN_BYTES, compressible
 from .cors import EXPOSE_HEADERS
 from .loop import Calls, Readable
+from .replay import response_date
 
 __all__ = ["ENVIRON_KEY", "Lane", "fits"]
 
@@ -322,11 +322,10 @@ class Lane:
         answer = cache.put(outcome.build, request.key, outcome.body, outcome.media_type,
                            min_uses=settings.answer_min_uses)
         status = cache.status(answer)
-        outcome = replace(outcome, sha256=answer.sha256, cache=status)
         channel = request.channel
         if (channel.server.stopping or not channel.connected
                 or (request.gzip and len(outcome.body) >= MIN_BYTES and compressible(outcome.media_type))):
-            self._hand_back(request, outcome)
+            self._hand_back(request, replace(outcome, sha256=answer.sha256, cache=status))
             return
         modified = self._modified(outcome.build)
         fields = [
@@ -335,8 +334,8 @@ class Lane:
             ("Cache-Status", CACHE_STATUS[status]),
             ("Content-Length", str(len(outcome.body))),
             ("Content-Type", content_type(outcome.media_type)),
-            ("Date", build_http_date(time.time())),
-            ("Etag", f'"{outcome.sha256}"'),
+            ("Date", response_date().decode("latin-1")),
+            ("Etag", f'"{answer.sha256}"'),
             *([("Last-Modified", modified)] if modified is not None else []),
             ("Server", "aiwf"),
             ("Vary", "Accept, Accept-Encoding"),

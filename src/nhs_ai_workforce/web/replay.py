@@ -46,6 +46,18 @@ def mark(environ: dict, build: str | None) -> None:
         environ[ENVIRON_KEY] = build
 
 
+_date = (0, b"")  # (second, its Date value)
+
+
+def response_date() -> bytes:
+    """The ``Date`` value for a response made in the I/O thread now (formatted once a second)."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, build_http_date(second).encode("latin-1"))
+    return _date[1]
+
+
 @dataclass(frozen=True, slots=True)
 class Recording:
     """A response as sent, split around its ``Date`` value, with what its access-log line needs."""
@@ -95,7 +107,6 @@ class Replay:
         self._recordings: OrderedDict[bytes, Recording] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._date = (0, b"")
 
     def find(self, request: bytes, peer: str) -> Recording | None:
         """The recording to replay for these request bytes from ``peer``, if any."""
@@ -152,9 +163,7 @@ class Replay:
             if old is not None:
                 self._bytes -= old.held(request)
 
-    def date(self) -> bytes:
-        """The ``Date`` value for a response sent now (formatted once a second)."""
-        second = int(time.time())
-        if self._date[0] != second:
-            self._date = (second, build_http_date(second).encode("latin-1"))
-        return self._date[1]
+    @staticmethod
+    def date() -> bytes:
+        """The ``Date`` value for a response sent now (:func:`response_date`)."""
+        return response_date()
