@@ -63,7 +63,13 @@ def test_a_larger_store_is_copied_in_the_background_while_the_one_on_disk_answer
     assert not plain.copying and not plain.in_memory  # only query processes copy in the background
 
 
-def test_a_store_that_cannot_be_copied_is_queried_on_disk(settings, built_store, monkeypatch, tmp_path):
+def test_a_store_that_cannot_be_copied_in_the_background_is_queried_on_disk(settings, built_store, monkeypatch,
+                                                                              tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))  # where the copy's N-Quads would go
-    current = CurrentStore(settings, memory_bytes=store_bytes(built_store))
-    assert _count(current.get()) == _count(open_store(settings)) and not current.in_memory
+    current = CurrentStore(settings.with_(memory_store_at_open_mb=0), memory_bytes=store_bytes(built_store),
+                           background=True)
+    deadline = time.monotonic() + 30
+    while current.copying and time.monotonic() < deadline:
+        assert _count(current.get()) == _count(open_store(settings))
+        time.sleep(0.01)
+    assert not current.copying and not current.in_memory and not current.moved_into_memory()
