@@ -3,7 +3,7 @@
 ``var/store`` is a symlink to ``var/stores/<build-id>``, swapped atomically by each build
 (:mod:`.builds`). Readers resolve the symlink once and keep the directory they opened; the
 previous build is kept so their handles stay valid until the next build. This module is what
-serving needs, and it never writes.
+serving needs, and it never writes to a store.
 
 Each build's directory also holds its record (:data:`BUILD_RECORD`), which says when the build's
 data last changed (:func:`modified_time`): ``SOURCE_DATE_EPOCH`` when the build was made with it
@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 import os
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -196,8 +197,9 @@ class _Copy:
         threading.Thread(target=self._run, args=(store,), name="aiwf-store-copy", daemon=True).start()
 
     def _run(self, store: ox.Store) -> None:
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # this thread only (Linux)
+        if sys.platform.startswith("linux"):  # there a thread's id may name it, and its nice value is its own
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             self.made = in_memory_through_file(store)
         except Exception as error:  # noqa: BLE001 - out of memory, say: the store on disk answers
