@@ -54,7 +54,7 @@ from .errors import error_body
 from .lane import ENVIRON_KEY as LANE_KEY
 from .lane import Lane
 from .loop import Calls
-from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay
+from .replay import ENVIRON_KEY, MAX_RESPONSE_BYTES, Recording, Replay, response_date
 from .stopping import stop
 
 __all__ = ["HEAD_ALLOWANCE", "adjustments", "run"]
@@ -207,7 +207,7 @@ class _Channel(HTTPChannel):
 
     def _replay(self, recording: Recording) -> None:
         started = time.monotonic()
-        self.send_response(recording.response(self.server.replay.date()))
+        self.send_response(recording.response(response_date()))
         remote = recording.remote if self.server.replay.trusted_proxy else self.addr[0]
         write(line(remote, recording.request_line, recording.status, recording.size, recording.referer,
                    recording.agent, (time.monotonic() - started) * 1000))

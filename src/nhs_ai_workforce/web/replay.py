@@ -31,7 +31,7 @@ from waitress.utilities import build_http_date
 
 from .accesslog import request_line
 
-__all__ = ["ENVIRON_KEY", "Recording", "Replay", "mark"]
+__all__ = ["ENVIRON_KEY", "Recording", "Replay", "mark", "response_date"]
 
 #: The WSGI environ key in which the app leaves the id of the build a response was made from.
 ENVIRON_KEY = "aiwf.replay_build"
@@ -162,8 +162,3 @@ class Replay:
             old = self._recordings.pop(request, None)
             if old is not None:
                 self._bytes -= old.held(request)
-
-    @staticmethod
-    def date() -> bytes:
-        """The ``Date`` value for a response sent now (:func:`response_date`)."""
-        return response_date()
