@@ -214,10 +214,10 @@ class Lane:
         base_url = f"http://{host.decode()}/sparql"
         key = answer_key(lexed.normal, media_type, (), (), base_url, settings.base, settings.result_limit_bytes)
         try:
-            # A text first seen here has seldom been answered before (an answer is kept from its
-            # second request): it is not looked for among the kept answers, a miss that costs a
-            # file system lookup (16 microseconds under load). Kept by another server process or
-            # before a restart, it is found from the second request on.
+            # A text this process has not scanned before is not looked for among the kept answers:
+            # one is there only if another server process or an earlier run kept it, and the
+            # lookup is a file system miss (16 microseconds under load) on every cold query. Such
+            # an answer is found from the text's second request here on (README, "Answers reused").
             if seen is not None and state.answers.enabled and state.answers.get(state.store.snapshot()[1], key):
                 return None  # a kept answer: the app sends it, and the replay records it
         except (StoreError, OSError):
