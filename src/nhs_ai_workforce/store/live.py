@@ -221,8 +221,9 @@ class CurrentStore:
 
     def __init__(self, settings: Settings, *, memory_bytes: int = 0, background: bool = False) -> None:
         self.settings = settings
+        #: Copied as it is opened up to ``_at_open`` bytes, in the background up to ``_in_background``.
         self._at_open = min(memory_bytes, settings.memory_store_at_open_mb * 1024 * 1024)
-        self.memory_bytes = memory_bytes if background else self._at_open
+        self._in_background = memory_bytes if background else 0
         #: Is the open build held in memory?
         self.in_memory = False
         self._lock = threading.Lock()
@@ -283,7 +284,7 @@ class CurrentStore:
                 store, self.in_memory = in_memory(store), True  # the on-disk handle closes
             except (OSError, MemoryError) as error:
                 _could_not_copy(error)
-        elif 0 < size <= self.memory_bytes:
+        elif 0 < size <= self._in_background:
             self._copy = _Copy(store)
         self._store = store
         self._dir = target
