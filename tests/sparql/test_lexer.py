@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import re
+import time
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nhs_ai_workforce.core.errors import ServiceError
 from nhs_ai_workforce.sparql import execution, lexer
@@ -126,7 +130,7 @@ def test_a_job_carrying_its_scan_is_never_scanned_again(monkeypatch):
     text = "SELECT * FROM <http://example.org/g> { ?s ?p ?o }"
     job = QueryJob(text, "application/sparql-results+json", lexed=check_query(text, max_bytes=1000))
     scans = []
-    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or ([], text, 0, [], set()))
+    monkeypatch.setattr(lexer, "_scan", lambda text: scans.append(text) or lexer._Scan([""], [], text, 0, [], set()))
     assert dataset_options(job) == {}  # FROM: the query's own dataset, read from the scan
     assert b"http://example.org/g" in execute(store, job).body  # FROM <g>: g is the default graph
     assert scans == []
@@ -199,3 +203,65 @@ def test_the_scan_names_the_prefixes_its_prefixed_names_use():
     assert lex(text).prefix_names == {"own", "aiwf", "", "ex", "_"}
     predeclared = {"own": "urn:x:", "aiwf": "urn:aiwf:", "skos": "urn:skos:", "dcterms": "urn:d:", "rdfs": "urn:r:"}
     assert lex(text).predeclared_used(predeclared) == {"aiwf": "urn:aiwf:"}  # own: is the query's own
+
+
+# One token at a time, by the plain expression the scan used before it read by slices: a word is
+# a word unless a colon follows its run of name characters. Slow (and quadratic on ``a.a.a...``),
+# but plainly right: the scan must read every text into the same tokens.
+_ONE_TOKEN = re.compile(
+    r"(?:\s+|\#[^\n\r]*)*+"
+    r"(?:(?P<word>[^\W\d]\w*+)(?![\w.\-\u00B7]*:)"
+    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"
+    r"|(?P<literal>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    r"|\^\^"
+    r"|\d*\.?\d+(?:[eE][+-]?\d+)?)"
+    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"
+    r"|(?P<open>[({\[])"
+    r"|(?P<close>[)}\]])"
+    r"|(?P<end>\Z)"
+    r"|(?P<other>.))",
+    re.DOTALL,
+)
+_PIECES = ["SELECT", "ask", "PREFIX", "BASE", "FROM", "NAMED", "SERVICE", "insert", "now", "\u017felect", "a", "é",
+           "²", "٣", "_", "ex", ":", "::", "a:", "ex:a", "_:b", "a.b:c", ".", "-", "·", "5", ".5", "1e3", "e",
+           "?x", "$y", "?", "'s'", '"s"', "'''l'''", '"""l"""', "'", '"', "@en", "@", "^^", "^", "\\", "\\'",
+           "<urn:x>", "<", ">", "<a b>", "{", "}", "(", ")", "[", "]", "%", ";", ",", "ﬃ", "\x00",
+           " ", "\n", "\t", "# c\n", "#c"]
+
+
+def _one_token_at_a_time(text: str) -> tuple[list[tuple[str, str, int]], str]:
+    """The tokens of ``text`` and its normal form, one match at a time."""
+    tokens, pieces = [], []
+    for match in _ONE_TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "end":
+            break
+        if match.start(kind) != match.start() and tokens:
+            pieces.append(" ")
+        pieces.append(match.group(kind))
+        tokens.append((kind, match.group(kind), match.start(kind)))
+    paired = not any(kind == "other" and token in "\"'" for kind, token, _ in tokens)
+    return tokens, "".join(pieces) if paired else text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14).map("".join))
+def test_the_scan_reads_every_text_as_a_one_token_at_a_time_reading_does(text):
+    scan = lexer._scan(text)
+    tokens = [(scan.kind(index), token, scan.offset(index)) for index, token in enumerate(scan.tokens)]
+    assert (tokens, scan.normal) == _one_token_at_a_time(text)
+
+
+def test_runs_of_name_characters_are_read_once_so_a_hostile_text_scans_in_linear_time():
+    text = "SELECT * { " + "a." * 128 * 1024 + " }"  # 256 KB, the largest query the endpoint reads
+    started = time.monotonic()
+    lexed = lex(text)
+    # A generous bound: looking ahead for a colon from each of the 131,072 words took about a
+    # minute; reading each run once takes a tenth of a second.
+    assert time.monotonic() - started < 10
+    assert lexed.form == "SELECT" and lexed.depth == 1 and lexed.normal == text

@@ -39,6 +39,8 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, count, repeat
+from operator import contains
 from urllib.parse import urljoin
 
 from ..core.errors import BadRequest
@@ -63,29 +65,39 @@ VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID"})
 #: Every word the scan notes as it goes.
 _NOTED = WATCHED | {"PREFIX", "BASE", "FROM", "USING"} | VOLATILE_FUNCTIONS
 
-# Each match is one token and the spaces and comments before it (taken whole, never given back:
-# a possessive ``*+``). The token kinds start with different characters, except a word and a
-# prefixed name (``ex:a``): a word followed by ``:`` is a prefixed name. ``end`` takes the spaces
-# and comments after the last token; ``other`` any other character.
-_TOKEN = re.compile(
-    r"(?:\s+|\#[^\n\r]*)*+"  # spaces and comments
-    r"(?:(?P<word>[^\W\d]\w*+)(?![\w.\-\u00B7]*:)"
-    r"|(?P<pname>(?:[^\W\d][\w.\-\u00B7]*)?:(?:[\w\-.:%\u00B7]|\\[^\s])*)"  # ex:a, :a, _:b
-    r"|(?P<literal>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*"  # variables
+# Each match is the spaces and comments before a token (taken whole, never given back: a
+# possessive ``*+``), then the token, so ``split`` leaves a flat list ``['', gap, token, '',
+# gap, token, ..., rest]`` and the scan reads tokens and gaps by slicing, not one match at a time.
+# A name (``select``, ``ex:a``, ``_:b``) is read as its longest run of name characters, then a
+# colon and a local part if one follows; a run without a colon that holds ``.``, ``-`` or ``·``
+# is more than one token (``a.b`` is a word, ``.`` and a word) and is read again by
+# :data:`_WORD_TOKENS`. Reading a name once keeps the scan linear: looking ahead from every word
+# for a colon made ``a.a.a...`` quadratic (256 KB took a minute). ``\Z`` takes the spaces and
+# comments after the last token; ``.`` any other character.
+_LOCAL = r"(?:[\w\-.:%\u00B7]|\\[^\s])*+"
+_TOKENS = re.compile(
+    r"(\s*+(?:\#[^\n\r]*+\s*+)*+)"  # spaces and comments
+    r"([^\W\d][\w.\-\u00B7]*+(?::" + _LOCAL + r")?"  # words and prefixed names: ex:a, _:b
+    r"|:" + _LOCAL +  # :a
+    r"|[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*+"  # variables
     r'|"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n\r]|\\.)*"'  # short strings
     r"|'(?:[^'\\\n\r]|\\.)*'"
     r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
     r"|\^\^"  # datatype marker
-    r"|\d*\.?\d+(?:[eE][+-]?\d+)?)"  # numbers
-    r"|(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)"  # IRIs (no spaces, so never a '<' comparison)
-    r"|(?P<open>[({\[])"
-    r"|(?P<close>[)}\]])"
-    r"|(?P<end>\Z)"
-    r"|(?P<other>.))",
+    r"|\d*\.?\d+(?:[eE][+-]?\d+)?"  # numbers
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # IRIs (no spaces, so never a '<' comparison)
+    r"|\Z|.)",
     re.DOTALL,
 )
+#: The tokens of a run of name characters that has no colon: words, numbers and single characters.
+_WORD_TOKENS = re.compile(r"[^\W\d]\w*+|\d*\.?\d+(?:[eE][+-]?\d+)?|.", re.DOTALL)
+#: A run of name characters with no colon that is more than one token, after a NUL: searched
+#: for in the tokens, each after a NUL (a NUL inside a string may match too, which costs only time).
+_SPLIT_RUN = re.compile(r"\0[^\W\d]\w*+[.\-\u00B7][^\0:]*+(?=\0|\Z)")
+_OPEN, _CLOSE = frozenset("({["), frozenset(")}]")
+_BRACKETS = _OPEN | _CLOSE
 #: A prefix name as ``PREFIX`` declares it (SPARQL's ``PNAME_NS``).
 _PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\U000EFFFF](?:[\w.\-\u00B7-\U000EFFFF]*[\w\-\u00B7-\U000EFFFF])?)?:")
 #: What an error message quotes as "found".
@@ -161,50 +173,103 @@ class Lexed:
         return any(clause.keyword.startswith("FROM") for clause in self.datasets)
 
 
-_Token = tuple[str, str, int]  # kind, text, offset
+class _Scan:
+    """The tokens of a text (strings; :meth:`kind` and :meth:`offset` say what and where each is)
+    and what one pass over them found (see :func:`_scan`)."""
+
+    __slots__ = ("_parts", "_starts", "deepest", "names", "normal", "tokens", "words")
+
+    def __init__(self, parts: list[str], tokens: list[str], normal: str, deepest: int,
+                 words: list[tuple[int, str]], names: set[str]) -> None:
+        self._parts, self._starts = parts, None
+        self.tokens, self.normal, self.deepest, self.words, self.names = tokens, normal, deepest, words, names
+
+    def offset(self, index: int) -> int:
+        """Where token ``index`` starts in the text."""
+        if self._starts is None:  # the ends of the parts, so token i starts where gap i ends
+            self._starts = list(accumulate(map(len, self._parts)))
+        return self._starts[3 * index + 1]
+
+    def kind(self, index: int) -> str:
+        """``word``, ``pname``, ``iri``, ``open``, ``close``, ``literal`` (a variable, string,
+        number, language tag or ``^^``), ``other`` (any other character) or ``end`` (past the last)."""
+        if index >= len(self.tokens):
+            return "end"
+        value = self.tokens[index]
+        first = value[0]
+        if first == "<":
+            return "iri" if len(value) > 1 else "other"
+        if first in "\"'" or first in "?$" or (first == "@" and len(value) > 1) or value == "^^":
+            return "literal" if len(value) > 1 or first in "?$" else "other"
+        if ":" in value:
+            return "pname"
+        if _is_word_start(first):
+            return "word"
+        if first in _OPEN:
+            return "open"
+        if first in _CLOSE:
+            return "close"
+        return "literal" if value[-1].isdecimal() else "other"
 
 
-def _scan(text: str) -> tuple[list[_Token], str, int, list[tuple[int, str]], set[str]]:
-    """The tokens of ``text``, its normal form, the deepest nesting, the words of
-    :data:`_NOTED` (their indexes, in capitals) and the prefixes of its prefixed names, in one pass.
+def _scan(text: str) -> _Scan:
+    """The tokens of ``text``, its normal form, the deepest nesting, the words of :data:`_NOTED`
+    (their indexes, in capitals) and the prefixes of its prefixed names.
+
+    One ``split`` in C does the reading; Python only slices, maps and filters its lists, so the
+    scan costs about half what a loop over the tokens did (``benchmarks/README.md``).
 
     The normal form has each run of spaces and comments between tokens made one space. Only
     where the scan is sure of its tokens: a quote it could not pair (a string broken by a line
     end, which is malformed) leaves the text as it is, so a malformed query never has the normal
     form of a well-formed one.
     """
-    tokens: list[_Token] = []
-    pieces: list[str] = []
-    words: list[tuple[int, str]] = []
-    names: set[str] = set()
+    parts = _TOKENS.split(text)
+    if _SPLIT_RUN.search("\0" + "\0".join(parts[2::3])):
+        parts = _split_runs(parts)
+    tokens = parts[2::3]
+    while tokens and not tokens[-1]:  # what \Z matched
+        tokens.pop()
+    spaces = list(map(" ".__mul__, map(bool, parts[1 : 3 * len(tokens) : 3])))
+    if spaces:
+        spaces[0] = ""
+    pieces = [""] * (2 * len(tokens))
+    pieces[0::2], pieces[1::2] = spaces, tokens
+    paired = '"' not in tokens and "'" not in tokens
     depth = deepest = 0
-    paired = True
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "end":
-            break
-        value = match.group(kind)
-        offset = match.start(kind)
-        if kind == "open":
+    for bracket in filter(_BRACKETS.__contains__, tokens):
+        if bracket in _OPEN:
             depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif kind == "close":
-            if depth:
-                depth -= 1
-        elif kind == "word":
-            keyword = value.upper()
-            if keyword in _NOTED:
-                words.append((len(tokens), keyword))
-        elif kind == "pname":
-            names.add(value[: value.index(":")])
-        elif kind == "other" and value in "\"'":
-            paired = False
-        if offset != match.start() and tokens:
-            pieces.append(" ")
-        pieces.append(value)
-        tokens.append((kind, value, offset))
-    return tokens, "".join(pieces) if paired else text, deepest, words, names
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    capitals = list(map(str.upper, tokens))
+    words = [(index, capitals[index]) for index in compress(count(), map(_NOTED.__contains__, capitals))]
+    names = {token[: token.index(":")] for token in compress(tokens, map(contains, tokens, repeat(":")))
+             if token[0] not in "<\"'"}
+    return _Scan(parts, tokens, "".join(pieces) if paired else text, deepest, words, names)
+
+
+def _is_word_start(char: str) -> bool:
+    """Can a word start with ``char`` (``[^\\W\\d]``, without a regular expression)?"""
+    return (char.isalnum() or char == "_") and not char.isdecimal()
+
+
+def _split_runs(parts: list[str]) -> list[str]:
+    """``parts`` with each run of name characters that has no colon but is more than one token
+    (``a.b``) split into its tokens, with no spaces between them."""
+    split = parts[:1]
+    for index in range(1, len(parts) - 1, 3):
+        gap, token, after = parts[index : index + 3]
+        if ":" in token or not _is_word_start(token[:1]) or _WORD_TOKENS.fullmatch(token):
+            split += (gap, token, after)
+            continue
+        pieces = _WORD_TOKENS.findall(token)
+        split += (gap, pieces[0])
+        for piece in pieces[1:]:
+            split += ("", "", piece)
+        split.append(after)
+    return split
 
 
 def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
@@ -220,26 +285,26 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
     >>> lex("SELECT  *   # all\\n{?s ?p 'a  b'}").normal, lex("SELECT (NOW() AS ?t) {}").volatile
     ("SELECT * {?s ?p 'a  b'}", True)
     """
-    tokens, normal, deepest, words, names = _scan(text)
-    form, fault = _form(text, tokens)
+    scan = _scan(text)
+    form, fault = _form(text, scan)
     prefixes: dict[str, str] = {}
     base: str | None = None
     datasets: list[DatasetClause] = []
     keywords: list[tuple[str, int]] = []
     volatile = False
-    for index, keyword in words:
+    for index, keyword in scan.words:
         if keyword in WATCHED:
-            keywords.append((keyword, tokens[index][2]))
+            keywords.append((keyword, scan.offset(index)))
         elif keyword in ("PREFIX", "BASE"):
-            base, prefixes = _declare(keyword, tokens, index, base, prefixes)
+            base, prefixes = _declare(keyword, scan, index, base, prefixes)
         elif keyword in ("FROM", "USING"):
-            clause = _dataset_clause(keyword, tokens, index, {**(predeclared or {}), **prefixes}, base)
+            clause = _dataset_clause(keyword, scan, index, {**(predeclared or {}), **prefixes}, base)
             if clause:
                 datasets.append(clause)
         else:
             volatile = True
-    return Lexed(form, deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, normal, volatile,
-                 frozenset(names))
+    return Lexed(form, scan.deepest, tuple(datasets), tuple(keywords), prefixes, base, fault, scan.normal, volatile,
+                 frozenset(scan.names))
 
 
 class LexMemo:
@@ -295,70 +360,71 @@ def expand_token(kind: str, value: str, prefixes: Mapping[str, str], base: str |
 
 
 def _declare(
-    keyword: str, tokens: list[_Token], index: int, base: str | None, prefixes: dict[str, str]
+    keyword: str, scan: _Scan, index: int, base: str | None, prefixes: dict[str, str]
 ) -> tuple[str | None, dict[str, str]]:
     """Record a ``PREFIX`` or ``BASE`` declaration (malformed ones are left to the parser)."""
-    following = tokens[index + 1 : index + 3]
-    if keyword == "BASE" and following and following[0][0] == "iri":
-        base = expand_token("iri", following[0][1], {}, base)
-    elif keyword == "PREFIX" and len(following) == 2 and following[0][0] == "pname" and following[1][0] == "iri":
-        name = following[0][1]
+    tokens = scan.tokens
+    if keyword == "BASE" and scan.kind(index + 1) == "iri":
+        base = expand_token("iri", tokens[index + 1], {}, base)
+    elif keyword == "PREFIX" and scan.kind(index + 1) == "pname" and scan.kind(index + 2) == "iri":
+        name = tokens[index + 1]
         if name.endswith(":") and name.count(":") == 1:
-            prefixes = {**prefixes, name[:-1]: expand_token("iri", following[1][1], {}, base) or ""}
+            prefixes = {**prefixes, name[:-1]: expand_token("iri", tokens[index + 2], {}, base) or ""}
     return base, prefixes
 
 
 def _dataset_clause(
-    keyword: str, tokens: list[_Token], index: int, prefixes: dict[str, str], base: str | None
+    keyword: str, scan: _Scan, index: int, prefixes: dict[str, str], base: str | None
 ) -> DatasetClause | None:
     """``FROM [NAMED] <iri>`` / ``USING [NAMED] <iri>``; ``None`` if no IRI follows (the parser says so)."""
     position = index + 1
-    if position < len(tokens) and tokens[position][0] == "word" and tokens[position][1].upper() == "NAMED":
+    if scan.kind(position) == "word" and scan.tokens[position].upper() == "NAMED":
         keyword += " NAMED"
         position += 1
-    if position >= len(tokens) or tokens[position][0] not in ("iri", "pname"):
+    kind = scan.kind(position)
+    if kind not in ("iri", "pname"):
         return None
-    kind, value, _ = tokens[position]
-    return DatasetClause(keyword, value, expand_token(kind, value, prefixes, base), tokens[index][2])
+    value = scan.tokens[position]
+    return DatasetClause(keyword, value, expand_token(kind, value, prefixes, base), scan.offset(index))
 
 
 # -- the form: the first keyword after the leading prologue ----------------------------------
 
 
-def _form(text: str, tokens: list[_Token]) -> tuple[str | None, BadRequest | None]:
+def _form(text: str, scan: _Scan) -> tuple[str | None, BadRequest | None]:
     """The form, or the 400 saying why there is none (with its line and column)."""
+    tokens = scan.tokens
     index = 0
     while True:
         if index >= len(tokens):
             return None, BadRequest("the query is empty (nothing but spaces and comments)", "Missing query")
-        kind, value, _ = tokens[index]
-        keyword = value.upper() if kind == "word" else ""
+        keyword = tokens[index].upper() if scan.kind(index) == "word" else ""
         if keyword == "BASE":
-            if index + 1 >= len(tokens) or tokens[index + 1][0] != "iri":
-                return None, _malformed(text, tokens, index + 1, "an IRI after BASE")
+            if scan.kind(index + 1) != "iri":
+                return None, _malformed(text, scan, index + 1, "an IRI after BASE")
             index += 2
         elif keyword == "PREFIX":
-            name = tokens[index + 1] if index + 1 < len(tokens) else None
-            declared = _PNAME_NS.match(name[1]) if name and name[0] == "pname" else None
+            declared = _PNAME_NS.match(tokens[index + 1]) if scan.kind(index + 1) == "pname" else None
             if not declared:
-                return None, _malformed(text, tokens, index + 1, "a prefix name such as 'ex:' after PREFIX")
-            if declared.end() < len(name[1]):  # ``ex:a``: the IRI was expected after ``ex:``
-                return None, _malformed_at(text, name[2] + declared.end(), "an IRI after the prefix name")
-            if index + 2 >= len(tokens) or tokens[index + 2][0] != "iri":
-                return None, _malformed(text, tokens, index + 2, "an IRI after the prefix name")
+                return None, _malformed(text, scan, index + 1, "a prefix name such as 'ex:' after PREFIX")
+            if declared.end() < len(tokens[index + 1]):  # ``ex:a``: the IRI was expected after ``ex:``
+                offset = scan.offset(index + 1) + declared.end()
+                return None, _malformed_at(text, offset, "an IRI after the prefix name")
+            if scan.kind(index + 2) != "iri":
+                return None, _malformed(text, scan, index + 2, "an IRI after the prefix name")
             index += 3
         elif keyword in QUERY_FORMS:
             return keyword, None
         elif keyword in UPDATE_KEYWORDS or keyword == "LOAD":
             return "UPDATE", None
         else:
-            return None, _malformed(text, tokens, index, "SELECT, ASK, CONSTRUCT or DESCRIBE")
+            return None, _malformed(text, scan, index, "SELECT, ASK, CONSTRUCT or DESCRIBE")
 
 
-def _malformed(text: str, tokens: list[_Token], index: int, expected: str) -> BadRequest:
-    if index >= len(tokens):
+def _malformed(text: str, scan: _Scan, index: int, expected: str) -> BadRequest:
+    if index >= len(scan.tokens):
         return _malformed_at(text, len(text), expected)
-    return _malformed_at(text, tokens[index][2], expected)
+    return _malformed_at(text, scan.offset(index), expected)
 
 
 def _malformed_at(text: str, offset: int, expected: str) -> BadRequest:
