@@ -39,8 +39,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, count, repeat
-from operator import contains
+from itertools import accumulate
 from urllib.parse import urljoin
 
 from ..core.errors import BadRequest
@@ -64,6 +63,8 @@ VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID"})
 
 #: Every word the scan notes as it goes.
 _NOTED = WATCHED | {"PREFIX", "BASE", "FROM", "USING"} | VOLATILE_FUNCTIONS
+#: A word is never shorter than its capitals (``str.upper``), so no longer one is among them.
+_LONGEST_NOTED = max(map(len, _NOTED))
 
 # Each match is the spaces and comments before a token (taken whole, never given back: a
 # possessive ``*+``), then the token, so ``split`` leaves a flat list ``['', gap, token, '',
@@ -86,7 +87,8 @@ _TOKENS = re.compile(
     r"|'(?:[^'\\\n\r]|\\.)*'"
     r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
     r"|\^\^"  # datatype marker
-    r"|\d*\.?\d+(?:[eE][+-]?\d+)?"  # numbers
+    r"|\d\d*+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"  # numbers (each alternative starts
+    # with one character the engine can check before it tries the rest)
     r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # IRIs (no spaces, so never a '<' comparison)
     r"|\Z|.)",
     re.DOTALL,
@@ -97,7 +99,6 @@ _WORD_TOKENS = re.compile(r"[^\W\d]\w*+|\d*\.?\d+(?:[eE][+-]?\d+)?|.", re.DOTALL
 #: for in the tokens, each after a NUL (a NUL inside a string may match too, which costs only time).
 _SPLIT_RUN = re.compile(r"\0[^\W\d]\w*+[.\-\u00B7][^\0:]*+(?=\0|\Z)")
 _OPEN, _CLOSE = frozenset("({["), frozenset(")}]")
-_BRACKETS = _OPEN | _CLOSE
 #: A prefix name as ``PREFIX`` declares it (SPARQL's ``PNAME_NS``).
 _PNAME_NS = re.compile(r"(?:[A-Za-z\u00C0-\U000EFFFF](?:[\w.\-\u00B7-\U000EFFFF]*[\w\-\u00B7-\U000EFFFF])?)?:")
 #: What an error message quotes as "found".
@@ -216,8 +217,8 @@ def _scan(text: str) -> _Scan:
     """The tokens of ``text``, its normal form, the deepest nesting, the words of :data:`_NOTED`
     (their indexes, in capitals) and the prefixes of its prefixed names.
 
-    One ``split`` in C does the reading; Python only slices, maps and filters its lists, so the
-    scan costs about half what a loop over the tokens did (``benchmarks/README.md``).
+    One ``split`` in C reads the tokens and the gaps between them; one loop over the tokens,
+    which looks at little more than each one's first character, notes the rest.
 
     The normal form has each run of spaces and comments between tokens made one space. Only
     where the scan is sure of its tokens: a quote it could not pair (a string broken by a line
@@ -230,23 +231,31 @@ def _scan(text: str) -> _Scan:
     tokens = parts[2::3]
     while tokens and not tokens[-1]:  # what \Z matched
         tokens.pop()
-    spaces = list(map(" ".__mul__, map(bool, parts[1 : 3 * len(tokens) : 3])))
-    if spaces:
-        spaces[0] = ""
-    pieces = [""] * (2 * len(tokens))
-    pieces[0::2], pieces[1::2] = spaces, tokens
-    paired = '"' not in tokens and "'" not in tokens
+    pieces: list[str] = []
+    words: list[tuple[int, str]] = []
+    names: set[str] = set()
     depth = deepest = 0
-    for bracket in filter(_BRACKETS.__contains__, tokens):
-        if bracket in _OPEN:
+    paired = True
+    for index, (gap, token) in enumerate(zip(parts[1::3], tokens, strict=False)):  # the last gap has no token
+        first = token[0]
+        if first in _OPEN:
             depth += 1
             deepest = max(deepest, depth)
-        elif depth:
-            depth -= 1
-    capitals = list(map(str.upper, tokens))
-    words = [(index, capitals[index]) for index in compress(count(), map(_NOTED.__contains__, capitals))]
-    names = {token[: token.index(":")] for token in compress(tokens, map(contains, tokens, repeat(":")))
-             if token[0] not in "<\"'"}
+        elif first in _CLOSE:
+            if depth:
+                depth -= 1
+        elif ":" in token:
+            if first not in "<\"'":  # not an IRI or a string: a prefixed name
+                names.add(token[: token.index(":")])
+        elif first in "\"'":
+            paired = paired and len(token) > 1
+        elif len(token) <= _LONGEST_NOTED:
+            capitals = token.upper()
+            if capitals in _NOTED:
+                words.append((index, capitals))
+        if gap and index:
+            pieces.append(" ")
+        pieces.append(token)
     return _Scan(parts, tokens, "".join(pieces) if paired else text, deepest, words, names)
 
 
@@ -286,9 +295,7 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
     ("SELECT * {?s ?p 'a  b'}", True)
     """
     scan = _scan(text)
-    form, fault = _form(text, scan)
-    prefixes: dict[str, str] = {}
-    base: str | None = None
+    form, fault, prologue, base, prefixes = _form(text, scan)
     datasets: list[DatasetClause] = []
     keywords: list[tuple[str, int]] = []
     volatile = False
@@ -296,7 +303,8 @@ def lex(text: str, predeclared: Mapping[str, str] | None = None) -> Lexed:
         if keyword in WATCHED:
             keywords.append((keyword, scan.offset(index)))
         elif keyword in ("PREFIX", "BASE"):
-            base, prefixes = _declare(keyword, scan, index, base, prefixes)
+            if index >= prologue:  # those of the prologue are declared already
+                base, prefixes = _declare(keyword, scan, index, base, prefixes)
         elif keyword in ("FROM", "USING"):
             clause = _dataset_clause(keyword, scan, index, {**(predeclared or {}), **prefixes}, base)
             if clause:
@@ -391,34 +399,43 @@ def _dataset_clause(
 # -- the form: the first keyword after the leading prologue ----------------------------------
 
 
-def _form(text: str, scan: _Scan) -> tuple[str | None, BadRequest | None]:
-    """The form, or the 400 saying why there is none (with its line and column)."""
+def _form(text: str, scan: _Scan) -> tuple[str | None, BadRequest | None, int, str | None, dict[str, str]]:
+    """The form, or the 400 saying why there is none (with its line and column); then where the
+    prologue ends (the index of the token after it) and the base and prefixes it declares."""
     tokens = scan.tokens
     index = 0
+    base: str | None = None
+    prefixes: dict[str, str] = {}
     while True:
         if index >= len(tokens):
-            return None, BadRequest("the query is empty (nothing but spaces and comments)", "Missing query")
+            fault = BadRequest("the query is empty (nothing but spaces and comments)", "Missing query")
+            return None, fault, index, base, prefixes
         keyword = tokens[index].upper() if scan.kind(index) == "word" else ""
         if keyword == "BASE":
             if scan.kind(index + 1) != "iri":
-                return None, _malformed(text, scan, index + 1, "an IRI after BASE")
+                return None, _malformed(text, scan, index + 1, "an IRI after BASE"), index, base, prefixes
+            base = expand_token("iri", tokens[index + 1], {}, base)
             index += 2
         elif keyword == "PREFIX":
             declared = _PNAME_NS.match(tokens[index + 1]) if scan.kind(index + 1) == "pname" else None
             if not declared:
-                return None, _malformed(text, scan, index + 1, "a prefix name such as 'ex:' after PREFIX")
+                fault = _malformed(text, scan, index + 1, "a prefix name such as 'ex:' after PREFIX")
+                return None, fault, index, base, prefixes
             if declared.end() < len(tokens[index + 1]):  # ``ex:a``: the IRI was expected after ``ex:``
                 offset = scan.offset(index + 1) + declared.end()
-                return None, _malformed_at(text, offset, "an IRI after the prefix name")
+                return None, _malformed_at(text, offset, "an IRI after the prefix name"), index, base, prefixes
             if scan.kind(index + 2) != "iri":
-                return None, _malformed(text, scan, index + 2, "an IRI after the prefix name")
+                fault = _malformed(text, scan, index + 2, "an IRI after the prefix name")
+                return None, fault, index, base, prefixes
+            prefixes = {**prefixes, tokens[index + 1][:-1]: expand_token("iri", tokens[index + 2], {}, base) or ""}
             index += 3
         elif keyword in QUERY_FORMS:
-            return keyword, None
+            return keyword, None, index, base, prefixes
         elif keyword in UPDATE_KEYWORDS or keyword == "LOAD":
-            return "UPDATE", None
+            return "UPDATE", None, index, base, prefixes
         else:
-            return None, _malformed(text, scan, index, "SELECT, ASK, CONSTRUCT or DESCRIBE")
+            fault = _malformed(text, scan, index, "SELECT, ASK, CONSTRUCT or DESCRIBE")
+            return None, fault, index, base, prefixes
 
 
 def _malformed(text: str, scan: _Scan, index: int, expected: str) -> BadRequest:
