@@ -244,12 +244,30 @@ def test_a_child_keeps_the_memory_of_its_store_copy_but_not_a_querys(big_setting
         for held, kept in ((COPYING, True), (None, False)):
             child = executor.try_take()
             child.baseline = -1024.0  # as if its memory had grown by a GB since it was ready
+            child.sent = 0.0  # and its query had run for long enough to take it
             executor.settle(child, ("ok", outcome, held))
             assert (child.pid in executor.pids()) is kept
         assert executor.wait_ready()
         child = executor.try_take()
         executor.settle(child, ("ok", outcome, 1e6))  # its memory when it swapped its copy in
         assert child.pid in executor.pids() and child.baseline == 1e6 and executor.report()["in_memory"] == 1
+
+
+def test_a_childs_memory_is_read_after_a_quick_query_only_every_so_often(big_settings):
+    from nhs_ai_workforce.sparql.pool import MEMORY_READ_EVERY
+
+    with PooledExecutor(big_settings, size=1, spares=0, memory_mb=16).start() as executor:
+        assert executor.wait_ready()
+        outcome = executor.run(QueryJob(COUNT, JSON))
+        child = executor.try_take()
+        child.baseline = -1024.0  # as if its memory had grown by a GB since it was ready
+        child.jobs, child.sent = MEMORY_READ_EVERY + 1, time.monotonic()  # a job sent just now
+        executor.settle(child, ("ok", outcome, None))
+        assert child.pid in executor.pids()  # not read: a query this quick cannot have taken a GB
+        child = executor.try_take()
+        child.jobs, child.sent = 2 * MEMORY_READ_EVERY, time.monotonic()
+        executor.settle(child, ("ok", outcome, None))
+        assert child.pid not in executor.pids()  # read at every MEMORY_READ_EVERY-th job, and replaced
 
 
 def test_no_store_is_a_503(tmp_path):

@@ -269,6 +269,8 @@ class Child:
     pid: int
     started: float = field(default_factory=time.monotonic)
     jobs: int = 0
+    #: When its last job was sent (``time.monotonic()``).
+    sent: float = 0.0
     #: Memory (MB, ``RssAnon``) the child had when it said it was ready: its store, if in memory.
     baseline: float = 0.0
     #: Where a query child holds its store, as of its last message: ``None`` (on disk), or

@@ -42,7 +42,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..core.errors import ServiceError, Unavailable
 
@@ -80,7 +80,9 @@ class Ticket:
     client: str | None
     seq: int
     granted: bool = False
-    event: threading.Event = field(default_factory=threading.Event)
+    #: Set when a waiting ticket is granted; made by :meth:`Admission.wait` (the front end's
+    #: I/O loop waits for none: it has ``on_grant``).
+    event: threading.Event | None = None
     #: Called (under the admission's lock: it must be quick) when a waiting ticket is granted.
     on_grant: Callable[[], None] | None = None
     #: When it was granted (``time.monotonic()``), and whether past its client's share (a lent slot).
@@ -178,7 +180,8 @@ class Admission:
         with self._lock:
             self._release(ticket)
             ticket.borrowed, ticket.reclaimed_at, ticket.on_grant = False, None, on_grant
-            ticket.event.clear()
+            if ticket.event is not None:
+                ticket.event.clear()
             self._waiting.append(ticket)
             self._dispatch()
             self._ask_back()
@@ -186,7 +189,13 @@ class Admission:
 
     def wait(self, ticket: Ticket) -> None:
         """Wait for a waiting ticket's grant; raises the 503 of :meth:`cancel` past ``wait_s``."""
-        if not ticket.event.wait(self.wait_s):
+        with self._lock:
+            if ticket.granted:
+                return
+            if ticket.event is None:
+                ticket.event = threading.Event()
+            event = ticket.event
+        if not event.wait(self.wait_s):
             error = self.cancel(ticket)
             if error is not None:
                 raise error
@@ -313,7 +322,8 @@ class Admission:
             chosen.granted, chosen.granted_at, chosen.borrowed = True, now, borrowed
             self.loans += borrowed
             self._holding.append(chosen)
-            chosen.event.set()
+            if chosen.event is not None:
+                chosen.event.set()
             if chosen.on_grant is not None:
                 chosen.on_grant()
             self._space.notify_all()

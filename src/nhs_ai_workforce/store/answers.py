@@ -95,7 +95,11 @@ def answer_key(*parts: object) -> str:
     >>> answer_key("a", "b") == answer_key("a", "b") != answer_key("a b")
     True
     """
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_KEY_ENCODER.encode(parts).encode()).hexdigest()
+
+
+#: ``json.dumps(parts, ensure_ascii=False)``, without making an encoder per call.
+_KEY_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(frozen=True)
