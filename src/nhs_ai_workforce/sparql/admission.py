@@ -303,7 +303,7 @@ class Admission:
         """Give free slots to the fairest waiting requests, and lend what nobody else wants (under
         the lock; the caller then asks loans back as needed: :meth:`_ask_back`)."""
         now = time.monotonic()
-        while self._waiting and sum(self._running.values()) < self.slots:
+        while self._waiting and len(self._holding) < self.slots:  # the granted tickets: those running
             eligible = [t for t in self._waiting if self._within_share(t)]
             borrowed = not eligible
             if borrowed:
@@ -331,8 +331,10 @@ class Admission:
     def _ask_back(self) -> None:
         """Ask lent slots back for the waiting requests within their share, the most recent
         loans first; no more than they need (under the lock)."""
-        wanted = sum(1 for t in self._waiting if self._within_share(t))
         lent = self._lent()
+        if not lent:
+            return
+        wanted = sum(1 for t in self._waiting if self._within_share(t))
         asked = sum(1 for t in lent if t.reclaimed_at is not None)
         for loan in reversed(lent):
             if asked >= wanted:
