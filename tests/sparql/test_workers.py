@@ -18,7 +18,7 @@ from nhs_ai_workforce.core.channel import lifeline
 from nhs_ai_workforce.core.errors import ServiceError
 from nhs_ai_workforce.core.processes import Child, ProcessTimedOut, launch, run_in_process, stop
 from nhs_ai_workforce.core.settings import Settings
-from nhs_ai_workforce.sparql.execution import InProcessExecutor, QueryJob
+from nhs_ai_workforce.sparql.execution import InProcessExecutor, QueryJob, outcome_message
 from nhs_ai_workforce.sparql.pool import PooledExecutor
 
 JSON = "application/sparql-results+json"
@@ -245,11 +245,11 @@ def test_a_child_keeps_the_memory_of_its_store_copy_but_not_a_querys(big_setting
             child = executor.try_take()
             child.baseline = -1024.0  # as if its memory had grown by a GB since it was ready
             child.sent = 0.0  # and its query had run for long enough to take it
-            executor.settle(child, ("ok", outcome, held))
+            executor.settle(child, ("ok", outcome_message(outcome, None), held))
             assert (child.pid in executor.pids()) is kept
         assert executor.wait_ready()
         child = executor.try_take()
-        executor.settle(child, ("ok", outcome, 1e6))  # its memory when it swapped its copy in
+        executor.settle(child, ("ok", outcome_message(outcome, None), 1e6))  # its memory when it swapped its copy in
         assert child.pid in executor.pids() and child.baseline == 1e6 and executor.report()["in_memory"] == 1
 
 
@@ -262,11 +262,11 @@ def test_a_childs_memory_is_read_after_a_quick_query_only_every_so_often(big_set
         child = executor.try_take()
         child.baseline = -1024.0  # as if its memory had grown by a GB since it was ready
         child.jobs, child.sent = MEMORY_READ_EVERY + 1, time.monotonic()  # a job sent just now
-        executor.settle(child, ("ok", outcome, None))
+        executor.settle(child, ("ok", outcome_message(outcome, None), None))
         assert child.pid in executor.pids()  # not read: a query this quick cannot have taken a GB
         child = executor.try_take()
         child.jobs, child.sent = 2 * MEMORY_READ_EVERY, time.monotonic()
-        executor.settle(child, ("ok", outcome, None))
+        executor.settle(child, ("ok", outcome_message(outcome, None), None))
         assert child.pid not in executor.pids()  # read at every MEMORY_READ_EVERY-th job, and replaced
 
 

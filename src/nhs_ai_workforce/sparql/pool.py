@@ -85,7 +85,7 @@ from ..core.errors import ServiceError, Unavailable
 from ..core.processes import Child, launch, query_allocator, stop, stop_all
 from ..core.settings import Settings
 from .admission import Admission, Ticket
-from .execution import QueryJob, QueryOutcome
+from .execution import QueryJob, QueryOutcome, job_message
 from .guard import check_query
 from .pool_errors import RETRY_S, crashed, reply_error, timed_out, too_much_memory
 from .query_process import COPYING, IN_MEMORY, query_child
@@ -312,7 +312,7 @@ class PooledExecutor:
     def send(self, child: Child, job: QueryJob) -> bool:
         """Give ``job`` to ``child``; ``False`` (the child discarded) if it was dead."""
         try:
-            child.conn.send(job)
+            child.conn.send(job_message(job))
         except (OSError, ValueError):
             self._discard(child)
             return False
@@ -334,7 +334,7 @@ class PooledExecutor:
         else:
             self._give_back(child)
         if kind == "ok":
-            return payload
+            return QueryOutcome(*payload)
         raise reply_error(payload)
 
     def lost(self, child: Child) -> ServiceError:

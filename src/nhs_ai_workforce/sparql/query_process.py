@@ -8,8 +8,10 @@ it came from. A build whose store directory is at most ``settings.memory_store_m
 (``AIWF_MEMORY_STORE_MB``) is copied into the child's memory, when it opens it if it is small,
 otherwise in the background while the store on disk answers
 (:class:`~nhs_ai_workforce.store.live.CurrentStore`): queries on it run two to four times faster.
-The ready message is ``("ready", pid, held)`` and a reply ``(kind, payload, held)``, where
-``held`` says where the store is: ``None`` on disk, :data:`COPYING` while a copy is being made
+Jobs come as :func:`~.execution.job_message` writes them. The ready message is
+``("ready", pid, held)``; a reply is ``("ok", outcome, held)``, the outcome as
+:func:`~.execution.outcome_message` writes it, or ``(*error_reply(error), held)``. ``held``
+says where the store is: ``None`` on disk, :data:`COPYING` while a copy is being made
 (the child's growing memory is its store's, not the query's), :data:`IN_MEMORY`, or, in the
 first reply after a copy made in the background was swapped in, the child's memory (MB) then,
 before the query ran: the parent's new idle baseline for it.
@@ -19,14 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import replace
 
 from ..core.channel import Channel
 from ..core.errors import BadRequest, ServiceError, Unavailable
 from ..core.graphs import store_graphs
 from ..core.processes import ADDRESS_HEADROOM_MB, in_child, limit_memory, own_resident_mb
 from ..core.settings import Settings
-from .execution import execute
+from .execution import execute, job_from_message, outcome_message
 from .guard import check_dataset, check_lexed
 
 __all__ = ["COPYING", "IN_MEMORY", "error_reply", "query_child"]
@@ -70,7 +71,7 @@ def _serve_queries(conn: Channel, settings: Settings, result_limit_bytes: int | 
     graphs: tuple[str | None, frozenset[str]] = (None, frozenset())
     while True:
         try:
-            job = conn.recv()
+            job = job_from_message(conn.recv())
         except (EOFError, OSError):
             return
         held = None
@@ -82,7 +83,7 @@ def _serve_queries(conn: Channel, settings: Settings, result_limit_bytes: int | 
             check_lexed(job.lexed, allowed_graphs=graphs[1])  # the parent scanned the text
             check_dataset(job.default_graphs, job.named_graphs, allowed_graphs=graphs[1])
             outcome = execute(opened, job, result_limit_bytes=result_limit_bytes)
-            reply: tuple = ("ok", replace(outcome, build=store.build_id))
+            reply: tuple = ("ok", outcome_message(outcome, store.build_id))
         except ServiceError as error:
             reply = error_reply(error)
         except StoreError as error:
