@@ -18,7 +18,8 @@ function makes each cold body distinct), whose cost on the shared cores is small
 whose first answer took longer than 0.25 s is driven by a Python client, until ``--requests``
 answers or ``--slow-seconds``, that never abandons a request at the deadline (so a slow,
 single-threaded server is not left working through requests nobody waits for). Every run is
-bounded in time.
+bounded in time. A run during which the machine itself stalled (a thread that only sleeps woke
+25 ms or more late: ``stalls.py``) is taken again, once, and the report lists it.
 
 Run from the repository root with any Python 3.11+ (the standard library is enough)::
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -60,9 +62,12 @@ from clients import (
     wrk_load,
 )
 from peers import BENCH_BIN, HERE, PROJECT, PROJECT_BIN, RUNNING, SERVERS, Server, launch, servers_for, stop_all
+from stalls import STALL_S, TICK_S, StallProbe
 from tables import Row, print_dataset, print_targets, say
 
 SLOW_FIRST_ANSWER_S = 0.25  # above this, the Python client drives the server instead of wrk
+#: Watches for stalls of the machine during each run (a script's: one thread, from the start).
+PROBE = StallProbe()
 
 
 @dataclass
@@ -135,25 +140,40 @@ def run_one(server: Server, query: Query, opts: Options) -> list[Row]:
         if mix == "cold" and ok is None:
             rows.append(Row(query.name, server.name, mix, None, cold_results))
             continue
-        measure = None
-        if use_wrk:
-            measure = measured(
-                server, wrk_load, query, seconds=opts.seconds, workdir=opts.workdir, marker=marker, **common
-            )
-            drain(server, opts)  # requests wrk left in flight at its deadline are answered before the next run
-            if measure.requests < opts.concurrency:
-                # Slower under load than its first answer said: wrk's deadline would cut off most
-                # answers, so the client that waits for every request it sent measures it again.
-                measure = None
-        if measure is None:
-            seconds = opts.slow_seconds if slow or use_wrk else opts.seconds
-            measure = measured(
-                server, python_load, query, seconds=seconds, max_requests=opts.requests, marker=marker, **common
-            )
+        run = functools.partial(measure_mix, server, query, opts, use_wrk, slow, marker, common)
+        measure, stalled = measured_steadily(run)
         server.sample_memory("")
         results_here = cold_results if mix == "cold" else results
-        rows.append(Row(query.name, server.name, mix, measure, results_here, first * 1000, cache.get(mix)))
+        rows.append(Row(query.name, server.name, mix, measure, results_here, first * 1000, cache.get(mix), stalled))
     return rows
+
+
+def measure_mix(server: Server, query: Query, opts: Options, use_wrk: bool, slow: bool, marker: str | None,
+                common: dict) -> Measure:
+    """One run of ``query`` under load: wrk, or the Python client for a slow server."""
+    if use_wrk:
+        measure = measured(server, wrk_load, query, seconds=opts.seconds, workdir=opts.workdir, marker=marker, **common)
+        drain(server, opts)  # requests wrk left in flight at its deadline are answered before the next run
+        if measure.requests >= opts.concurrency:
+            return measure
+        # Slower under load than its first answer said: wrk's deadline would cut off most
+        # answers, so the client that waits for every request it sent measures it again.
+    seconds = opts.slow_seconds if slow or use_wrk else opts.seconds
+    return measured(server, python_load, query, seconds=seconds, max_requests=opts.requests, marker=marker, **common)
+
+
+def measured_steadily(run) -> tuple[Measure, tuple[float, float] | None]:
+    """``run()``, taken again once if the machine stalled during it (:mod:`stalls`); then also
+    how long the stall was (ms) and the p99 (ms) of the spoiled run."""
+    PROBE.reset()
+    measure = run()
+    time.sleep(2 * TICK_S)  # the probe's last wake-up, late or not, is counted
+    stall = PROBE.worst()
+    if stall < STALL_S:
+        return measure, None
+    spoiled = measure.p99_ms or 0.0
+    PROBE.reset()
+    return run(), (stall * 1000, spoiled)
 
 
 def measured(server: Server, load, query: Query, **options) -> Measure:

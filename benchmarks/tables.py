@@ -38,6 +38,9 @@ class Row:
     results: str
     first_ms: float | None = None
     cache: str | None = None  # the server's Cache-Status for this mix's text sent again (if it says one)
+    #: When the run was taken again after the machine stalled: how long the stall was (ms) and
+    #: the p99 (ms) of the run it spoiled (benchmarks/stalls.py).
+    stalled: tuple[float, float] | None = None
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -194,6 +197,12 @@ def print_dataset(title: str, result: dict, queries: list[str], servers: list[st
     errors = sum(r.measure.errors for r in rows if r.measure)
     failed = [r for r in rows if r.measure is None]
     say(f"errors during load: {errors}; query runs that failed outright: {len(failed)}")
+    again = [r for r in rows if r.stalled]
+    say(f"runs taken again because the machine stalled during them (an idle thread woke >= 25 ms late): {len(again)}")
+    for r in again:
+        stall_ms, p99_ms = r.stalled
+        p99_now = fmt(r.measure.p99_ms if r.measure else None)
+        say(f"  {r.server} {r.query} {r.mix}: woke {stall_ms:.0f} ms late; p99 {p99_ms:.2f} ms, then {p99_now} ms")
     for server in servers:
         for mix in mixes:
             said = [r.cache for r in rows if r.server == server and r.mix == mix and r.cache]
