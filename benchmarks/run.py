@@ -141,7 +141,7 @@ def run_one(server: Server, query: Query, opts: Options) -> list[Row]:
             rows.append(Row(query.name, server.name, mix, None, cold_results))
             continue
         run = functools.partial(measure_mix, server, query, opts, use_wrk, slow, marker, common)
-        measure, stalled = measured_steadily(run)
+        measure, stalled = measured_steadily(run, opts.concurrency)
         server.sample_memory("")
         results_here = cold_results if mix == "cold" else results
         rows.append(Row(query.name, server.name, mix, measure, results_here, first * 1000, cache.get(mix), stalled))
@@ -162,7 +162,7 @@ def measure_mix(server: Server, query: Query, opts: Options, use_wrk: bool, slow
     return measured(server, python_load, query, seconds=seconds, max_requests=opts.requests, marker=marker, **common)
 
 
-def measured_steadily(run) -> tuple[Measure, tuple[float, float] | None]:
+def measured_steadily(run, concurrency: int) -> tuple[Measure, tuple[float, float] | None]:
     """``run()``, taken again once if the machine stalled during it (:mod:`stalls`); then also
     how long the stall was (ms) and the p99 (ms) of the spoiled run."""
     PROBE.reset()
@@ -172,6 +172,9 @@ def measured_steadily(run) -> tuple[Measure, tuple[float, float] | None]:
     if stall < STALL_S:
         return measure, None
     spoiled = measure.p99_ms or 0.0
+    # The requests the spoiled run left in flight (wrk drops its connections at its deadline) may
+    # still be running or queued; the next run must not start behind them.
+    time.sleep(min(5.0, 2 * concurrency * (measure.median_ms or 0.0) / 1000))
     PROBE.reset()
     return run(), (stall * 1000, spoiled)
 
