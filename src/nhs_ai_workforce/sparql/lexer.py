@@ -66,15 +66,12 @@ _NOTED = WATCHED | {"PREFIX", "BASE", "FROM", "USING"} | VOLATILE_FUNCTIONS
 #: A word is never shorter than its capitals (``str.upper``), so no longer one is among them.
 _LONGEST_NOTED = max(map(len, _NOTED))
 
-# Each match is the spaces and comments before a token (taken whole, never given back: a
-# possessive ``*+``), then the token, so ``split`` leaves a flat list ``['', gap, token, '',
-# gap, token, ..., rest]`` and the scan reads tokens and gaps by slicing, not one match at a time.
-# A name (``select``, ``ex:a``, ``_:b``) is read as its longest run of name characters, then a
-# colon and a local part if one follows; a run without a colon that holds ``.``, ``-`` or ``·``
-# is more than one token (``a.b`` is a word, ``.`` and a word) and is read again by
-# :data:`_WORD_TOKENS`. Reading a name once keeps the scan linear: looking ahead from every word
-# for a colon made ``a.a.a...`` quadratic (256 KB took a minute). ``\Z`` takes the spaces and
-# comments after the last token; ``.`` any other character.
+# Each match is the spaces and comments before a token (taken whole: a possessive ``*+``), then
+# the token, so ``split`` gives ``['', gap, token, '', gap, token, ..., rest]``. A name (``a``,
+# ``ex:a``, ``_:b``) is its longest run of name characters, then a colon and a local part if one
+# follows; a run with no colon but a ``.``, ``-`` or ``·`` is more than one token (``a.b``), read
+# again by :data:`_WORD_TOKENS`. Reading a name once keeps the scan linear (looking ahead from every
+# word for a colon made ``a.a.a...`` quadratic). ``\Z`` takes what follows the last token.
 _LOCAL = r"(?:[\w\-.:%\u00B7]|\\[^\s])*+"
 _TOKENS = re.compile(
     r"(\s*+(?:\#[^\n\r]*+\s*+)*+)"  # spaces and comments
@@ -87,8 +84,7 @@ _TOKENS = re.compile(
     r"|'(?:[^'\\\n\r]|\\.)*'"
     r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
     r"|\^\^"  # datatype marker
-    r"|\d\d*+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"  # numbers (each alternative starts
-    # with one character the engine can check before it tries the rest)
+    r"|\d\d*+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"  # numbers, by a first character
     r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # IRIs (no spaces, so never a '<' comparison)
     r"|\Z|.)",
     re.DOTALL,

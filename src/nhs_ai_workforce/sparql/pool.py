@@ -10,13 +10,12 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   up and serving, it is the query engine behind it (the gateway's upstream) that gave no answer
   in time; 503 stays reserved for "no store" and "no capacity". Retrying the same query will
   time out again.
-- **Replacement.** The pool keeps ``query_workers`` children for concurrent queries, all with
-  the store already open; a killed one is replaced in the background. Each child is a fresh
-  interpreter that imports only the query code and pyoxigraph (no web app, no rdflib, some
-  35 MB resident), ready in about 0.1 s (the process plumbing is
-  :mod:`nhs_ai_workforce.core.processes`), so the next query waits at most that long after a
-  kill. ``AIWF_QUERY_SPARES`` (default 0) keeps that many idle children beside them, for a
-  query that should not wait even that, at some 35 MB each.
+- **Replacement.** The pool keeps ``query_workers`` children for concurrent queries, all with the
+  store already open; a killed one is replaced in the background. Each child is a fresh interpreter
+  that imports only the query code and pyoxigraph (no web app, no rdflib, some 35 MB resident),
+  ready in about 0.1 s (:mod:`nhs_ai_workforce.core.processes`), so the next query waits at most
+  that long after a kill. ``AIWF_QUERY_SPARES`` (default 0) keeps that many idle children beside
+  them, for a query that should not wait even that, at some 35 MB each.
 - **Memory.** ``settings.query_memory_mb`` (``AIWF_QUERY_MEMORY_MB``; default half the
   machine's memory, 0 for no cap) is what all the query processes of the server may use
   together. Each of the ``settings.workers`` server processes has an equal part; in a pool,
@@ -25,11 +24,11 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   reads the child's resident memory (:meth:`~nhs_ai_workforce.core.processes.Child.resident_mb`)
   every :data:`WATCH_S`; a child over its share is killed and the request gets **400 Query
   used too much memory** naming the limit (the query's fault: the same query would pass it
-  again, so a 4xx, as for a result over the size limit); a child that keeps more than
-  :data:`IDLE_MB` after a query beyond what it had when it was ready (its store, when that is
-  held in memory) is replaced. ``RLIMIT_AS`` is only a backstop,
-  :data:`~nhs_ai_workforce.core.processes.ADDRESS_HEADROOM_MB` above the share, for memory
-  grabbed faster than the watch.
+  again, so a 4xx, as for a result over the size limit); a child that keeps more than :data:`IDLE_MB`
+  after a query beyond what it had when it was ready (its store, when held in memory) is replaced
+  (read after a query of :data:`QUICK_S` or more, and at every :data:`MEMORY_READ_EVERY`-th job).
+  ``RLIMIT_AS`` is only a backstop, :data:`~nhs_ai_workforce.core.processes.ADDRESS_HEADROOM_MB`
+  above the share, for memory grabbed faster than the watch.
 - **Crashes.** A child that dies on a query of ``SIGSEGV``/``SIGBUS``/``SIGABRT`` (a stack
   overflow in Oxigraph's recursive code, an allocation refused at the backstop: the same query
   would do it again) is reported as **400 Query too demanding**. A child that dies otherwise
@@ -96,10 +95,9 @@ __all__ = ["PooledExecutor"]
 START_TIMEOUT_S = 60.0
 #: Memory (MB) an idle query process may keep; one that keeps more after a query is replaced.
 IDLE_MB = 256
-#: A query quicker than this (seconds) cannot have taken :data:`IDLE_MB` (the kernel clears
-#: 256 MB of new pages in some 30 ms), so its process's memory is not read after it, except
-#: after every :data:`MEMORY_READ_EVERY`-th job: the read cost the front end's I/O thread 5 of
-#: the 270 microseconds it spends on a cold query.
+#: A query quicker than this (seconds) cannot have taken :data:`IDLE_MB` (256 MB of new pages take
+#: some 30 ms to clear), so its process's memory (5 microseconds to read) is read after it only at
+#: every :data:`MEMORY_READ_EVERY`-th job.
 QUICK_S = 0.005
 MEMORY_READ_EVERY = 16
 #: How often (seconds) a running query's memory is read.
