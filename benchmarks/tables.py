@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from clients import Measure
 from peers import OXIGRAPH_PEERS, SERVERS
+from stalls import STALL_S
 
 
 class Report:
@@ -198,7 +199,8 @@ def print_dataset(title: str, result: dict, queries: list[str], servers: list[st
     failed = [r for r in rows if r.measure is None]
     say(f"errors during load: {errors}; query runs that failed outright: {len(failed)}")
     again = [r for r in rows if r.stalled]
-    say(f"runs taken again because the machine stalled during them (an idle thread woke >= 25 ms late): {len(again)}")
+    late = f"an idle thread woke >= {STALL_S * 1000:.0f} ms late"
+    say(f"runs taken again because the machine stalled during them ({late}): {len(again)}")
     for r in again:
         stall_ms, p99_ms = r.stalled
         p99_now = fmt(r.measure.p99_ms if r.measure else None)
