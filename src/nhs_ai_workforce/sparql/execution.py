@@ -117,8 +117,12 @@ def job_from_message(message: tuple) -> QueryJob:
     (True, '192.0.2.7', {'ex': 'urn:x:'}, 'ASK')
     """
     text, media_type, default_graphs, named_graphs, base_iri, client, prefixes, scan = message
-    return QueryJob(text, media_type, default_graphs, named_graphs, base_iri,
-                    lexed=None if scan is None else Lexed(*scan), client=client, prefixes=prefixes)
+    lexed = None
+    if scan is not None:
+        form, depth, datasets, keywords = scan
+        lexed = Lexed(form, depth=depth, datasets=datasets, keywords=keywords)
+    return QueryJob(text, media_type, default_graphs, named_graphs, base_iri, lexed=lexed, client=client,
+                    prefixes=prefixes)
 
 
 def outcome_message(outcome: QueryOutcome, build: str | None) -> tuple[bytes, str, str | None]:

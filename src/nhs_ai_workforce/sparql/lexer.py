@@ -410,7 +410,7 @@ def _form(text: str, scan: _Scan) -> tuple[str | None, BadRequest | None, int, s
         if keyword == "BASE":
             if scan.kind(index + 1) != "iri":
                 return None, _malformed(text, scan, index + 1, "an IRI after BASE"), index, base, prefixes
-            base = expand_token("iri", tokens[index + 1], {}, base)
+            base, prefixes = _declare(keyword, scan, index, base, prefixes)
             index += 2
         elif keyword == "PREFIX":
             declared = _PNAME_NS.match(tokens[index + 1]) if scan.kind(index + 1) == "pname" else None
@@ -423,7 +423,7 @@ def _form(text: str, scan: _Scan) -> tuple[str | None, BadRequest | None, int, s
             if scan.kind(index + 2) != "iri":
                 fault = _malformed(text, scan, index + 2, "an IRI after the prefix name")
                 return None, fault, index, base, prefixes
-            prefixes = {**prefixes, tokens[index + 1][:-1]: expand_token("iri", tokens[index + 2], {}, base) or ""}
+            base, prefixes = _declare(keyword, scan, index, base, prefixes)
             index += 3
         elif keyword in QUERY_FORMS:
             return keyword, None, index, base, prefixes
