@@ -333,38 +333,62 @@ def test_run_in_process_returns_raises_and_times_out():
 
 # -- the allocator of the query processes -------------------------------------------------------
 
-_MAPS_OF_CHILDREN = """
-import sys
+_CHILDREN_MEMORY = """
+import json, sys
 from pathlib import Path
 from nhs_ai_workforce.core.settings import Settings
 from nhs_ai_workforce.sparql.pool import PooledExecutor
 if __name__ == "__main__":
     pool = PooledExecutor(Settings.from_env().with_(store_dir=Path(sys.argv[1]))).start()
     assert pool.wait_ready(60)
-    print(all("libjemalloc" in Path(f"/proc/{pid}/maps").read_text() for pid in pool.pids()))
+    rollups = [Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines() for pid in pool.pids()]
+    print(json.dumps({
+        "jemalloc": all("libjemalloc" in Path(f"/proc/{pid}/maps").read_text() for pid in pool.pids()),
+        "huge_kb": [int(line.split()[1]) for rollup in rollups for line in rollup if line.startswith("AnonHugePages:")],
+    }))
     pool.close()
 """
 
 
-def _children_use_jemalloc(tmp_path: Path, store: Path, choice: str) -> bool:
-    script = tmp_path / "maps_of_children.py"
-    script.write_text(_MAPS_OF_CHILDREN)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIWF_") and k != "LD_PRELOAD"}
-    env["AIWF_QUERY_ALLOCATOR"] = choice
+def _children_memory(tmp_path: Path, store: Path, **settings: str) -> dict:
+    """Started with ``AIWF_*`` ``settings``: do a pool's children map jemalloc, and their huge pages (KB)."""
+    script = tmp_path / "children_memory.py"
+    script.write_text(_CHILDREN_MEMORY)
+    ours = ("AIWF_", "MALLOC_", "GLIBC_", "LD_PRELOAD")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(ours)}
+    env.update({f"AIWF_{name.upper()}": value for name, value in settings.items()})
     done = subprocess.run([sys.executable, str(script), str(store)], env=env, capture_output=True, text=True,
                           timeout=120, check=True)
-    return done.stdout.strip() == "True"
+    return json.loads(done.stdout)
 
 
-def test_query_processes_preload_jemalloc_unless_told_not_to(tmp_path, built_store, settings):
+def _jemalloc_or_skip() -> None:
     from nhs_ai_workforce.core.processes import query_allocator
 
     if query_allocator("auto") is None:
         if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
             pytest.fail("libjemalloc2 is not installed; .ci/run installs it")
         pytest.skip("jemalloc is not installed (Debian: apt-get install libjemalloc2)")
-    assert _children_use_jemalloc(tmp_path, settings.store_path, "auto")
-    assert not _children_use_jemalloc(tmp_path, settings.store_path, "system")
+
+
+def test_query_processes_preload_jemalloc_unless_told_not_to(tmp_path, built_store, settings):
+    _jemalloc_or_skip()
+    assert _children_memory(tmp_path, settings.store_path, query_allocator="auto")["jemalloc"]
+    assert not _children_memory(tmp_path, settings.store_path, query_allocator="system")["jemalloc"]
+
+
+@pytest.mark.parametrize("allocator", ["auto", "system"])
+def test_query_processes_told_to_ask_for_huge_pages_hold_them(tmp_path, built_store, settings, allocator):
+    mode = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if not mode.is_file() or "[never]" in mode.read_text():
+        pytest.skip("this kernel gives no transparent huge pages")
+    if allocator == "auto":
+        _jemalloc_or_skip()
+    held = _children_memory(tmp_path, settings.store_path, query_allocator=allocator, query_huge_pages="always")
+    assert len(held["huge_kb"]) == 2 and all(kb >= 2048 for kb in held["huge_kb"])
+    if "[madvise]" in mode.read_text():  # only what is asked for
+        unasked = _children_memory(tmp_path, settings.store_path, query_allocator=allocator, query_huge_pages="never")
+        assert unasked["huge_kb"] == [0, 0]
 
 
 def test_an_allocator_that_is_not_a_file_is_refused():

@@ -6,11 +6,13 @@ import tempfile
 import time
 
 import pyoxigraph as ox
+import pytest
 from rdflib import Literal
 from rdflib import namespace as vocab
 
 from conftest import make_dataset, make_live
-from nhs_ai_workforce.store.live import CurrentStore, open_store, store_bytes
+from nhs_ai_workforce.core.settings import Settings
+from nhs_ai_workforce.store.live import CurrentStore, open_store, store_bytes, wants_huge_pages
 
 COUNT = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
 
@@ -73,3 +75,16 @@ def test_a_store_that_cannot_be_copied_in_the_background_is_queried_on_disk(sett
         assert _count(current.get()) == _count(open_store(settings))
         time.sleep(0.01)
     assert not current.copying and not current.in_memory and not current.moved_into_memory()
+
+
+def test_query_processes_ask_for_huge_pages_only_for_a_store_copied_in_the_background(settings, built_store):
+    assert 0 < store_bytes(built_store) < 16 * 1024 * 1024  # copied as it is opened by default: 4 KB pages do
+    assert not wants_huge_pages(settings)
+    background = settings.with_(memory_store_at_open_mb=0)
+    assert wants_huge_pages(background)
+    assert not wants_huge_pages(background.with_(memory_store_mb=0))  # read from disk: nothing to gain
+    assert not wants_huge_pages(background.with_(query_huge_pages="never"))
+    assert wants_huge_pages(settings.with_(query_huge_pages="always"))
+    assert Settings.from_env({"AIWF_QUERY_HUGE_PAGES": " Never "}).query_huge_pages == "never"
+    with pytest.raises(ValueError, match="AIWF_QUERY_HUGE_PAGES: 'sometimes' is not 'auto', 'always' or 'never'"):
+        Settings(query_huge_pages="sometimes")

@@ -81,6 +81,7 @@ class Settings:
     query_slots_per_client: int | None = None  # slots one client is sure of (None: half of query_workers, min 1)
     query_lend: bool = True  # lend slots nobody else wants past a client's share, taken back when wanted
     query_allocator: str = "auto"  # malloc of query processes: auto (jemalloc if installed), system, or a .so path
+    query_huge_pages: str = "auto"  # their malloc asks for 2 MB pages: auto (a large store in memory), always, never
     update_token: str | None = field(default=None, repr=False)  # enables POST /update when set
     update_timeout_s: float | None = None  # time limit of an update's process (None: query_timeout_s)
     update_memory_mb: int = 4096  # address-space cap of an update's process (0: none; it needs over 1 GB to start)
@@ -124,6 +125,8 @@ class Settings:
         object.__setattr__(self, "root", Path(self.root).absolute())
         if self.store_dir is not None:
             object.__setattr__(self, "store_dir", Path(self.store_dir).absolute())
+        if self.query_huge_pages not in ("auto", "always", "never"):
+            raise ValueError(f"AIWF_QUERY_HUGE_PAGES: {self.query_huge_pages!r} is not 'auto', 'always' or 'never'")
 
     @property
     def seeds_dir(self) -> Path:
@@ -206,6 +209,8 @@ class Settings:
                 values[key] = kind(env[name])
         if env.get("AIWF_QUERY_ALLOCATOR"):
             values["query_allocator"] = env["AIWF_QUERY_ALLOCATOR"]
+        if env.get("AIWF_QUERY_HUGE_PAGES"):
+            values["query_huge_pages"] = env["AIWF_QUERY_HUGE_PAGES"].strip().lower()
         if env.get("AIWF_UPDATE_TOKEN"):
             values["update_token"] = env["AIWF_UPDATE_TOKEN"]
         if env.get("AIWF_TRUSTED_PROXY"):

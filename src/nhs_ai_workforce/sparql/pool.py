@@ -11,11 +11,10 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   in time; 503 stays reserved for "no store" and "no capacity". Retrying the same query will
   time out again.
 - **Replacement.** The pool keeps ``query_workers`` children for concurrent queries, all with the
-  store already open; a killed one is replaced in the background. Each child is a fresh interpreter
-  that imports only the query code and pyoxigraph (no web app, no rdflib, some 35 MB resident),
-  ready in about 0.1 s (:mod:`nhs_ai_workforce.core.processes`), so the next query waits at most
-  that long after a kill. ``AIWF_QUERY_SPARES`` (default 0) keeps that many idle children beside
-  them, for a query that should not wait even that, at some 35 MB each.
+  store open; a killed one is replaced in the background by a fresh interpreter that imports only
+  the query code and pyoxigraph (some 35 MB), ready in about 0.1 s
+  (:mod:`nhs_ai_workforce.core.processes`), so the next query waits at most that long.
+  ``AIWF_QUERY_SPARES`` (default 0) keeps that many idle children beside them, at 35 MB each.
 - **Memory.** ``settings.query_memory_mb`` (``AIWF_QUERY_MEMORY_MB``; default half the
   machine's memory, 0 for no cap) is what all the query processes of the server may use
   together. Each of the ``settings.workers`` server processes has an equal part; in a pool,
@@ -35,9 +34,8 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   (killed from outside, ``SIGKILL`` from an operator or the kernel's OOM killer, another exit)
   says nothing about the query: **503 Query process lost** with ``Retry-After: 1``. Either
   way it is replaced at once and the server process never dies with it.
-- **Stack.** Queries run on a thread with a 512 MB stack (address space only; pages are used
-  as needed), where every flat chain of operators or ``UNION``s that fits in the request-size
-  limit parses without overflowing; nesting is capped by the guard.
+- **Stack.** Queries run on a thread with a 512 MB stack (address space only), where every flat
+  chain of operators that fits in the request-size limit parses; the guard caps nesting.
 - **Result size.** Results are serialised in the child, stopped at
   ``settings.result_limit_bytes`` (``AIWF_RESULT_LIMIT_BYTES``, default 16 MiB), and the
   request gets a 400 naming the limit (see :func:`.execution.execute`).
@@ -47,8 +45,9 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   of at most ``settings.memory_store_bytes`` on disk (``AIWF_MEMORY_STORE_MB``, default 512)
   is copied into each child's memory (some 460 bytes a quad per child), where queries run two
   to four times faster: a small one when the child opens it, a larger one in the background
-  while the store on disk answers (:mod:`.query_process`). The memory a copy takes is the
-  store's, not a query's: the child's idle baseline moves when the copy is swapped in.
+  while the store on disk answers (:mod:`.query_process`), and such a child's ``malloc`` asks for
+  2 MB pages (:func:`~nhs_ai_workforce.store.live.wants_huge_pages`). The memory a copy takes is
+  the store's, not a query's: the child's idle baseline moves when the copy is swapped in.
 - **Busy.** At most ``query_workers`` queries run at once per server process, a few more
   may wait (``AIWF_QUERY_QUEUE``), and one client is sure of its share
   (``AIWF_QUERY_SLOTS_PER_CLIENT``); the rest are refused at once with 503 or 429 and
@@ -56,10 +55,9 @@ ended, so no thread can stop a runaway query. :class:`PooledExecutor` therefore 
   Slots nobody else wants are lent past a client's share (``AIWF_QUERY_LEND``, on by
   default); a query in a lent slot that another client needs is stopped after
   :data:`~.admission.RECLAIM_GRACE_S` and runs again from the queue.
-- **Shutdown.** :meth:`PooledExecutor.close` (also run at interpreter exit and when the
-  executor is garbage-collected) kills the children. A child whose parent process disappears
-  (a server worker killed with ``SIGKILL``) notices within a second and exits, even in the
-  middle of a query.
+- **Shutdown.** :meth:`PooledExecutor.close` (also run at exit and on garbage collection) kills
+  the children. A child whose parent process disappears (a server worker killed with ``SIGKILL``)
+  notices within a second and exits, even in the middle of a query.
 
 Every query passes :func:`.guard.check_query` again here, so the pool refuses ``SERVICE``,
 ``LOAD``, updates and deep nesting whichever caller sends it, before a child is involved; the
@@ -83,6 +81,7 @@ from ..core.channel import lifeline
 from ..core.errors import ServiceError, Unavailable
 from ..core.processes import Child, launch, query_allocator, stop, stop_all
 from ..core.settings import Settings
+from ..store.live import wants_huge_pages
 from .admission import Admission, Ticket
 from .execution import QueryJob, QueryOutcome, job_message
 from .guard import check_query
@@ -416,7 +415,8 @@ class PooledExecutor:
 
     def _spawn(self) -> Child:
         process, parent_end = launch(query_child, self.settings, self.result_limit_bytes, self.memory_mb,
-                                     watch=self._lifeline[0], allocator=self.allocator, label="aiwf query")
+                                     watch=self._lifeline[0], allocator=self.allocator,
+                                     huge_pages=wants_huge_pages(self.settings), label="aiwf query")
         child = Child(process, parent_end, process.pid or 0)
         try:
             if not parent_end.poll(START_TIMEOUT_S):

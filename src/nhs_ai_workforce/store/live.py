@@ -153,6 +153,20 @@ def store_bytes(path: Path) -> int:
     return total
 
 
+def wants_huge_pages(settings: Settings) -> bool:
+    """Should a query process started now ask for transparent huge pages (``query_huge_pages``)?
+
+    ``auto``: when the live build is larger than ``memory_store_at_open_mb`` and at most
+    ``settings.memory_store_bytes``, so the process will copy it into memory in the background
+    (:class:`CurrentStore`); ``always`` or ``never`` otherwise.
+    """
+    if settings.query_huge_pages != "auto":
+        return settings.query_huge_pages == "always"
+    target = current_dir(settings)
+    size = store_bytes(target) if target is not None else 0
+    return settings.memory_store_at_open_mb * 1024 * 1024 < size <= settings.memory_store_bytes
+
+
 def in_memory(store: ox.Store) -> ox.Store:
     """A copy of ``store`` in memory: its quads and its named graphs, empty ones included.
 
