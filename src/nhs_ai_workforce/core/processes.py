@@ -242,8 +242,8 @@ def allocator_environment(env: dict[str, str], allocator: str | None, *, huge_pa
     ``glibc.malloc.hugetlb=1`` without ``allocator``. A ``MALLOC_CONF`` already set is kept.
 
     An Oxigraph store held in memory is hundreds of megabytes read at random: in 2 MB pages its
-    lookups miss the TLB far less (a million triples: label search 80 ms a query in 4 KB pages,
-    48 ms in 2 MB ones; ``benchmarks/README.md``). A small process pays for them (a query process
+    lookups miss the TLB far less (a million triples: label search 45-48 ms a query in 2 MB pages,
+    49-80 ms in 4 KB ones; ``benchmarks/README.md``). A small process pays for them (a query process
     on the real graph: 45 MB rather than 35), so the pool asks only for a large store.
 
     >>> allocator_environment({}, "/usr/lib/libjemalloc.so.2", huge_pages=True)["MALLOC_CONF"].endswith(",thp:always")
