@@ -220,3 +220,34 @@ def test_a_base_that_is_no_iri_gets_a_400_not_a_closed_connection_nor_a_500(serv
     query = "BASE <http://[x/> SELECT * FROM <a> { ?s ?p ?o }"
     by_app, by_lane = exchange(server.port, post(query, "text/csv", extra="X-Via: app\r\n"), post(query, "text/csv"))
     assert by_app.startswith(b"HTTP/1.1 400 ") and by_lane.startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_waiting_query_whose_client_went_away_leaves_the_queue_at_once(tmp_path: Path):
+    settings = numbered_store(Settings(root=tmp_path / "root", store_dir=tmp_path / "store"), count=3000)
+    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a {NUMBER} ?x . ?b {NUMBER} ?y }}"  # 9,000,000 rows: seconds
+
+    def slots() -> dict:
+        with urlopen(f"{running.origin}/health") as response:
+            return json.load(response)["queries"]
+
+    with started_server(settings.store_dir) as running:
+        answers: list[bytes] = []
+        threads = [threading.Thread(target=lambda: answers.extend(exchange(running.port, post(slow, "text/csv"))))
+                   for _ in range(2)]  # its share of one slot, and the other lent or waited for
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", running.port), timeout=30) as sock:
+            sock.sendall(post(slow, "text/csv"))
+            time.sleep(0.2)
+            waiting = slots()
+        deadline = time.monotonic() + 1.0
+        while (after := slots())["waiting"] == waiting["waiting"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for thread in threads:
+            thread.join(60)
+        log = running.output()
+    assert waiting["running"] + waiting["waiting"] == 3 and waiting["waiting"] >= 1
+    assert (after["running"], after["waiting"]) == (waiting["running"], waiting["waiting"] - 1)  # before a slot freed
+    assert len(re.findall(r'"POST /sparql HTTP/1.1" 499 0 ', log)) == 1
+    assert [body_of(answer) for answer in answers] == [b"n\r\n9000000\r\n"] * 2

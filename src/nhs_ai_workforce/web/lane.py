@@ -22,10 +22,12 @@ read whole in one read, is taken by :class:`Lane` in the I/O thread, as the repl
    ``tests/web/test_lane.py`` compares them), access-logged, and kept as the app keeps answers.
 
 A watch thread kills a query process past the time limit or over its memory share, and gives up
-a request that waited for a slot longer than the admission allows. Every error (those, and the
-errors query processes report), and an answer the app must still shape (gzipped for a client
-that takes gzip; the last one of a stopping server, which says ``Connection: close``), goes to
-the app with the outcome attached (:data:`ENVIRON_KEY`): it answers without running the query again.
+a request that waited for a slot longer than the admission allows, or whose client closed the
+connection while it waited (logged as 499; its place in the queue and its client's share freed).
+Every error (those, and the errors query processes report), and an answer the app must still
+shape (gzipped for a client that takes gzip; the last one of a stopping server, which says
+``Connection: close``), goes to the app with the outcome attached (:data:`ENVIRON_KEY`): it
+answers without running the query again.
 
 While a connection's request is in the lane the connection reads nothing more, and it is neither
 idle nor expired.
@@ -39,6 +41,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -322,6 +325,18 @@ class Lane:
             self._unwatch(request)
             self._hand_back(request, error)
 
+    def _abandon(self, request: _Request) -> None:
+        """A waiting request whose client has gone: out of the queue, logged as 499, connection closed."""
+        if request.done or request.child is not None or self.pool.admission.cancel(request.ticket) is None:
+            return  # running, or its slot just came: it runs and the closed connection drops the answer
+        request.done = True
+        self._unwatch(request)
+        channel = request.channel
+        channel.lane_request = None
+        write(line(channel.addr[0], request.request_line, 499, 0, request.referer, request.agent,
+                   (time.monotonic() - request.started) * 1000))
+        channel.handle_close()
+
     def _answer(self, request: _Request, outcome: QueryOutcome) -> None:
         settings, cache = self.state.settings, self.state.answers
         answer = cache.put(outcome.build, request.key, outcome.body, outcome.media_type,
@@ -404,6 +419,8 @@ class Lane:
             if child is None:
                 if now >= request.deadline:
                     self._calls.call_soon(functools.partial(self._expire, request))
+                elif _gone(request.channel):
+                    self._calls.call_soon(functools.partial(self._abandon, request))
                 continue
             if request.killed is not None or request.done:
                 continue
@@ -421,3 +438,13 @@ class Lane:
                 request.killed = why
                 with contextlib.suppress(OSError):
                     os.kill(child.pid, signal.SIGKILL)  # its socket closes: the I/O loop sees it
+
+
+def _gone(channel) -> bool:
+    """Has the client closed its end of ``channel`` (a peek finds the end of the stream)?"""
+    try:
+        return channel.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
