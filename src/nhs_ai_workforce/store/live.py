@@ -164,7 +164,15 @@ def wants_huge_pages(settings: Settings) -> bool:
         return settings.query_huge_pages == "always"
     target = current_dir(settings)
     size = store_bytes(target) if target is not None else 0
-    return settings.memory_store_at_open_mb * 1024 * 1024 < size <= settings.memory_store_bytes
+    return _copied_when(size, settings, settings.memory_store_bytes, background=True) == "background"
+
+
+def _copied_when(size: int, settings: Settings, memory_bytes: int, *, background: bool) -> str | None:
+    """When :class:`CurrentStore` copies a store of ``size`` bytes on disk into memory: as it is
+    opened (``"open"``), in the ``"background"``, or never (``None``)."""
+    if 0 < size <= min(memory_bytes, settings.memory_store_at_open_mb * 1024 * 1024):
+        return "open"
+    return "background" if background and 0 < size <= memory_bytes else None
 
 
 def in_memory(store: ox.Store) -> ox.Store:
@@ -235,9 +243,7 @@ class CurrentStore:
 
     def __init__(self, settings: Settings, *, memory_bytes: int = 0, background: bool = False) -> None:
         self.settings = settings
-        #: Copied as it is opened up to ``_at_open`` bytes, in the background up to ``_in_background``.
-        self._at_open = min(memory_bytes, settings.memory_store_at_open_mb * 1024 * 1024)
-        self._in_background = memory_bytes if background else 0
+        self._memory_bytes, self._background = memory_bytes, background
         #: Is the open build held in memory?
         self.in_memory = False
         self._lock = threading.Lock()
@@ -293,12 +299,13 @@ class CurrentStore:
         size = store_bytes(target)
         self._copy = None
         self.in_memory = False
-        if 0 < size <= self._at_open:
+        when = _copied_when(size, self.settings, self._memory_bytes, background=self._background)
+        if when == "open":
             try:
                 store, self.in_memory = in_memory(store), True  # the on-disk handle closes
             except (OSError, MemoryError) as error:
                 _could_not_copy(error)
-        elif 0 < size <= self._in_background:
+        elif when == "background":
             self._copy = _Copy(store)
         self._store = store
         self._dir = target

@@ -315,27 +315,22 @@ class Lane:
         self.pool.admission.leave(request.ticket)
         self._calls.run_pending()
 
-    def _expire(self, request: _Request) -> None:
-        """A waiting request's time is up: the app says so (503), unless its slot just came."""
+    def _give_up(self, request: _Request, *, gone: bool = False) -> None:
+        """Take a waiting request out of the queue, unless its slot just came: its time is up (the
+        app says so, 503), or its client has ``gone`` (logged as 499, the connection closed)."""
         if request.done or request.child is not None:
             return
         error = self.pool.admission.cancel(request.ticket)
-        if error is not None:
-            request.done = True
-            self._unwatch(request)
-            self._hand_back(request, error)
-
-    def _abandon(self, request: _Request) -> None:
-        """A waiting request whose client has gone: out of the queue, logged as 499, connection closed."""
-        if request.done or request.child is not None or self.pool.admission.cancel(request.ticket) is None:
-            return  # running, or its slot just came: it runs and the closed connection drops the answer
+        if error is None:
+            return  # granted meanwhile: it runs (a closed connection drops the answer)
         request.done = True
         self._unwatch(request)
-        channel = request.channel
-        channel.lane_request = None
-        write(line(channel.addr[0], request.request_line, 499, 0, request.referer, request.agent,
-                   (time.monotonic() - request.started) * 1000))
-        channel.handle_close()
+        if not gone:
+            self._hand_back(request, error)
+            return
+        request.channel.lane_request = None
+        self._log(request, 499, 0)
+        request.channel.handle_close()
 
     def _answer(self, request: _Request, outcome: QueryOutcome) -> None:
         settings, cache = self.state.settings, self.state.answers
@@ -364,7 +359,11 @@ class Lane:
         channel.lane_request = None
         channel.send_response(head.encode("latin-1") + outcome.body)
         self.answered += 1
-        write(line(channel.addr[0], request.request_line, 200, len(outcome.body), request.referer, request.agent,
+        self._log(request, 200, len(outcome.body))
+
+    @staticmethod
+    def _log(request: _Request, status: int, size: int) -> None:
+        write(line(request.channel.addr[0], request.request_line, status, size, request.referer, request.agent,
                    (time.monotonic() - request.started) * 1000))
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - one lane per server process, a few builds
@@ -418,9 +417,9 @@ class Lane:
             child = request.child
             if child is None:
                 if now >= request.deadline:
-                    self._calls.call_soon(functools.partial(self._expire, request))
+                    self._calls.call_soon(functools.partial(self._give_up, request))
                 elif _gone(request.channel):
-                    self._calls.call_soon(functools.partial(self._abandon, request))
+                    self._calls.call_soon(functools.partial(self._give_up, request, gone=True))
                 continue
             if request.killed is not None or request.done:
                 continue
